@@ -1,0 +1,118 @@
+"""Typed configuration shared by every entry point: launch options and training options.
+
+Entry points subclass `TrainConfig`; tyro turns the dataclass into a CLI (kebab-case flags), and each paper
+recipe is an instance of it. `validate()` checks values before any work starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from vis.core.errors import UserError
+
+Precision = Literal["fp32", "bf16", "fp16"]
+
+
+@dataclass
+class LaunchOptions:
+    """Where to run. With --nodes (or --slurm) outside a SLURM job, the command submits itself."""
+
+    nodes: int | None = None
+    """Submit to SLURM with this many nodes (omit to run here, or under torchrun)."""
+    gpus_per_node: int = 8
+    """GPUs per node on the cluster (0 for CPU-only jobs)."""
+    tasks_per_node: int | None = None
+    """Processes per node; defaults to --gpus-per-node (1 when that is 0)."""
+    cpus_per_task: int = 10
+    partition: str | None = None
+    account: str | None = None
+    constraint: str | None = None
+    qos: str | None = None
+    comment: str | None = None
+    exclude: str | None = None
+    mem_gb: int | None = None
+    timeout_min: int = 4320
+    """Job time limit in minutes; the job saves last.pt and requeues itself shortly before it."""
+    max_requeue: int = 20
+    """How many preemptions / time-outs a job may survive (submitit's max_num_timeout)."""
+    slurm: bool = False
+    """Submit even without --nodes (one node)."""
+    cluster: Literal["slurm", "local", "debug"] | None = None
+    """submitit back-end; default: SLURM when sbatch is on PATH. 'local' runs the job as subprocesses here."""
+    wait: bool = False
+    """Stay attached until the job ends and report its result (always on for --cluster local/debug)."""
+    job_name: str | None = None
+
+    @property
+    def submits(self) -> bool:
+        return self.nodes is not None or self.slurm
+
+
+@dataclass
+class TrainConfig(LaunchOptions):
+    """Options every training entry point shares."""
+
+    recipe: str = "tiny"
+    """Named preset the other values start from (see the list in --help)."""
+    data: str = "digits"
+    """Dataset spec: digits | photos | imagefolder:PATH."""
+    output_dir: str = "output"
+    epochs: int = 1
+    batch_size: int = 64
+    """Batch size per device (per process)."""
+    accum_iter: int = 1
+    """Micro-batches accumulated per optimizer step."""
+    blr: float = 1e-3
+    """Base learning rate: lr = blr * global batch / 256, global batch = batch_size * accum_iter * world size."""
+    lr: float | None = None
+    """Absolute learning rate (overrides --blr)."""
+    min_lr: float = 0.0
+    warmup_epochs: float = 0.0
+    weight_decay: float = 0.05
+    clip_grad: float | None = None
+    precision: Precision = "fp32"
+    seed: int = 0
+    resume: str = "auto"
+    """'auto': resume from <output-dir>/checkpoints/last.pt when it exists; 'none'; or a checkpoint path."""
+    num_workers: int = 2
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    save_every: int = 20
+    """Keep checkpoint-<epoch>.pt every this many epochs (and at the end)."""
+    save_every_steps: int = 0
+    """Also refresh last.pt every this many optimizer steps (0: only at epoch ends and on preemption)."""
+    log_every: int = 20
+    """Console / JSON log interval in optimizer steps."""
+    stop_after_steps: int | None = None
+    """Stop after this many optimizer steps in total, with last.pt saved; rerun to continue."""
+    max_skipped_fraction: float = 0.01
+    """Stop with an error when more than this fraction of samples could not be read."""
+
+    def validate(self) -> None:
+        """Raise UserError naming the first bad field."""
+        positive = ["epochs", "batch_size", "accum_iter", "save_every", "log_every", "cpus_per_task", "timeout_min"]
+        for name in positive:
+            _check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
+        for name in ("blr", "min_lr", "weight_decay", "warmup_epochs"):
+            _check(getattr(self, name) >= 0, name, "must be >= 0", getattr(self, name))
+        _check(self.lr is None or self.lr >= 0, "lr", "must be >= 0", self.lr)
+        _check(self.clip_grad is None or self.clip_grad > 0, "clip_grad", "must be > 0", self.clip_grad)
+        _check(self.warmup_epochs <= self.epochs, "warmup_epochs", "must not exceed --epochs", self.warmup_epochs)
+        _check(0 <= self.max_skipped_fraction <= 1, "max_skipped_fraction", "must be in [0, 1]",
+               self.max_skipped_fraction)
+        _check(self.num_workers >= 0, "num_workers", "must be >= 0", self.num_workers)
+        _check(self.save_every_steps >= 0, "save_every_steps", "must be >= 0", self.save_every_steps)
+        _check(self.nodes is None or self.nodes >= 1, "nodes", "must be >= 1", self.nodes)
+        _check(self.gpus_per_node >= 0, "gpus_per_node", "must be >= 0", self.gpus_per_node)
+        _check(self.stop_after_steps is None or self.stop_after_steps >= 1, "stop_after_steps", "must be >= 1",
+               self.stop_after_steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check(ok: bool, field: str, rule: str, value: Any) -> None:
+    if not ok:
+        flag = "--" + field.replace("_", "-")
+        raise UserError(f"{flag} {rule}, got {value}", flag, "fix the value and rerun")

@@ -1,0 +1,41 @@
+"""ImageNet-layout folders (one sub-folder per class), decoded lazily; unreadable files raise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torchvision.io import ImageReadMode, decode_image
+
+from vis.core.errors import UserError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
+
+
+class ImageFolder(torch.utils.data.Dataset):
+    """Files PATH/<class>/<image>; classes are the sorted sub-folder names. Returns uint8 [3, H, W]."""
+
+    def __init__(self, root: str | Path):
+        root = Path(root)
+        if not root.is_dir():
+            raise UserError("data folder not found", str(root), "give an existing folder with one sub-folder per class")
+        self.classes = sorted(p.name for p in root.iterdir() if p.is_dir())
+        self.samples = [
+            (f, label)
+            for label, c in enumerate(self.classes)
+            for f in sorted((root / c).rglob("*"))
+            if f.suffix.lower() in IMAGE_SUFFIXES
+        ]
+        if not self.samples:
+            raise UserError("no images found", str(root), "expected PATH/<class>/<image>.jpg")
+        self.num_classes = len(self.classes)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        path, label = self.samples[i]
+        return decode_image(str(path), mode=ImageReadMode.RGB), label
+
+    def describe(self, i: int) -> str:
+        return str(self.samples[i][0])

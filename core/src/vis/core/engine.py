@@ -1,0 +1,312 @@
+"""The training loop every vis method uses.
+
+A method hands the Trainer a `Task`: its model, its training data, a forward function returning
+{"loss": ..., other scalars}, its parameter groups and optional hooks. The Trainer owns everything else:
+per-iteration lr (warm-up + cosine, times each group's lr_scale), gradient accumulation (no all-reduce on
+non-final micro-steps), clipping, AMP, non-finite loss detection, logging, checkpoints and exact resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import yaml
+
+from vis.core import checkpoint as ckpt
+from vis.core.config import TrainConfig
+from vis.core.data.loader import SeededDataset, ShardedBatchSampler, make_loader
+from vis.core.dist import DistContext, any_rank, barrier, mean_over_ranks
+from vis.core.errors import RunError, UserError
+from vis.core.launch import PREEMPTION
+from vis.core.logger import MetricLog, format_line, progress
+from vis.core.optim import LARS, effective_lr, warmup_cosine
+
+log = logging.getLogger("vis")
+
+Batch = dict[str, Any]
+
+
+@dataclass
+class Task:
+    """What a method supplies to the Trainer."""
+
+    model: nn.Module
+    train_data: SeededDataset
+    forward: Callable[[nn.Module, Batch], dict[str, torch.Tensor]]
+    """(model as wrapped for training, batch on device) -> {"loss": scalar tensor, other scalars}."""
+    param_groups: Callable[[nn.Module], list[dict]]
+    optimizer: str = "adamw"
+    betas: tuple[float, float] = (0.9, 0.999)
+    after_step: Callable[[int], None] | None = None
+    """Called after each optimizer step with the step count (e.g. a momentum-encoder update)."""
+    evaluate: Callable[[int], dict[str, float]] | None = None
+    """Called at the end of each epoch with the epoch index; its metrics are logged."""
+    eval_every: int = 1
+
+
+def _to_device(batch: Batch, device: torch.device) -> Batch:
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+class Trainer:
+    """Runs `task` under `cfg` on this process; call `fit()`."""
+
+    def __init__(self, cfg: TrainConfig, task: Task, ctx: DistContext):
+        self.cfg, self.task, self.ctx = cfg, task, ctx
+        self.out = Path(cfg.output_dir)
+        self.ckpt_dir = self.out / "checkpoints"
+        self.model = task.model.to(ctx.device)
+        if ctx.distributed:
+            ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+            self.wrapped: nn.Module = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        else:
+            self.wrapped = self.model
+        self.sampler = ShardedBatchSampler(len(task.train_data), cfg.batch_size, ctx.world_size, ctx.rank, cfg.seed)
+        # whole accumulation groups only, so an optimizer step never spans two epochs
+        self.iters_per_epoch = self.sampler.batches_per_epoch() // cfg.accum_iter * cfg.accum_iter
+        if self.iters_per_epoch == 0:
+            raise UserError(
+                f"dataset of {len(task.train_data)} samples is smaller than one step "
+                f"({cfg.batch_size} x {cfg.accum_iter} x {ctx.world_size} processes)", "--batch-size",
+                "lower --batch-size or --accum-iter",
+            )
+        self.global_batch = cfg.batch_size * cfg.accum_iter * ctx.world_size
+        self.base_lr = effective_lr(cfg.blr, cfg.lr, self.global_batch)
+        self.optimizer = self._build_optimizer()
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.precision)
+        self.scaler = torch.amp.GradScaler(ctx.device.type, enabled=cfg.precision == "fp16")
+        self.epoch, self.iter_in_epoch, self.step = 0, 0, 0
+        self.samples_seen, self.samples_skipped = 0, 0
+        self.stopped = False
+
+    def _build_optimizer(self) -> torch.optim.Optimizer:
+        groups = self.task.param_groups(self.model)
+        if self.task.optimizer == "adamw":
+            return torch.optim.AdamW(groups, lr=self.base_lr, betas=self.task.betas)
+        if self.task.optimizer == "lars":
+            return LARS(groups, lr=self.base_lr)
+        if self.task.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=self.base_lr, momentum=0.9)
+        raise ValueError(f"unknown optimizer {self.task.optimizer}")
+
+    # ---------------------------------------------------------------- checkpoints
+    @property
+    def last_path(self) -> Path:
+        return self.ckpt_dir / "last.pt"
+
+    def state_dict(self) -> dict[str, Any]:
+        rngs = [None] * self.ctx.world_size
+        if self.ctx.distributed:
+            dist.all_gather_object(rngs, ckpt.rng_state())
+        else:
+            rngs = [ckpt.rng_state()]
+        return {
+            "format": ckpt.FORMAT,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": self.epoch,
+            "iter_in_epoch": self.iter_in_epoch,
+            "step": self.step,
+            "samples": {"seen": self.samples_seen, "skipped": self.samples_skipped},
+            "rng": rngs,
+            "config": self.cfg.to_dict(),
+            "env": ckpt.environment(self.ctx.world_size, self.cfg.precision),
+        }
+
+    def save(self, periodic: bool = False) -> None:
+        """Write last.pt (and checkpoint-<epoch>.pt when periodic) atomically on rank 0."""
+        state = self.state_dict()  # collective: every rank takes part
+        if self.ctx.is_main:
+            if periodic:
+                ckpt.save_atomic(state, self.ckpt_dir / f"checkpoint-{self.epoch - 1}.pt")
+            ckpt.save_atomic(state, self.last_path)
+        barrier()
+
+    def resume_path(self) -> Path | None:
+        r = self.cfg.resume
+        if r == "none":
+            return None
+        if r == "auto":
+            return self.last_path if self.last_path.exists() else None
+        return Path(r)
+
+    def load(self, path: Path) -> None:
+        state = ckpt.load(path)
+        missing = {"model", "optimizer", "epoch", "step", "iter_in_epoch", "rng"} - state.keys()
+        if missing:
+            raise UserError(f"not a vis training checkpoint (missing {', '.join(sorted(missing))})", str(path),
+                            "pass weights with --checkpoint/--finetune instead of --resume")
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise UserError("checkpoint does not match this model", str(path),
+                            f"{str(e).splitlines()[0][:200]}") from None
+        self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.iter_in_epoch, self.step = state["epoch"], state["iter_in_epoch"], state["step"]
+        self.samples_seen = state["samples"]["seen"]
+        self.samples_skipped = state["samples"]["skipped"]
+        rngs = state["rng"]
+        if len(rngs) == self.ctx.world_size:
+            ckpt.set_rng_state(rngs[self.ctx.rank])
+        old_gb = state["config"].get("batch_size", 0) * state["config"].get("accum_iter", 1) * \
+            state["env"].get("world_size", 1)
+        if old_gb != self.global_batch:
+            log.warning(f"resuming with global batch {self.global_batch}, checkpoint used {old_gb}")
+        log.info(f"resumed from {path}: epoch {self.epoch}, iteration {self.iter_in_epoch}, step {self.step}")
+
+    # ---------------------------------------------------------------- loop
+    def _prepare_output(self) -> None:
+        if self.ctx.is_main:
+            try:
+                self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+                probe = self.ckpt_dir / ".write-test"
+                probe.write_bytes(b"ok")
+                probe.unlink()
+            except OSError as e:
+                raise UserError("output folder is not writable", str(self.out), e.strerror or str(e)) from None
+            tmp = self.out / "config.yaml.tmp"
+            tmp.write_text(yaml.safe_dump(self.cfg.to_dict(), sort_keys=False))
+            tmp.replace(self.out / "config.yaml")
+        barrier()
+
+    def _set_lr(self, iteration: int) -> None:
+        e = self.epoch + iteration / self.iters_per_epoch
+        lr = warmup_cosine(e, self.base_lr, self.cfg.min_lr, self.cfg.warmup_epochs, self.cfg.epochs)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr * g.get("lr_scale", 1.0)
+
+    def _lr_record(self) -> dict[str, float]:
+        return {f"lr/{g.get('name', i)}": g["lr"] for i, g in enumerate(self.optimizer.param_groups)}
+
+    def _count_skipped(self, batch: Batch) -> None:
+        skipped = batch.pop("skipped", [])
+        n_good = len(batch["index"]) if "index" in batch else 0
+        self.samples_seen += n_good + len(skipped)
+        for name in skipped:
+            log.warning(f"skipped unreadable sample {name}")
+        self.samples_skipped += len(skipped)
+        frac = self.samples_skipped / max(self.samples_seen, 1)
+        if skipped and (frac > self.cfg.max_skipped_fraction or n_good == 0):
+            raise RunError(f"{self.samples_skipped} of {self.samples_seen} samples unreadable ({frac:.1%})",
+                           self.cfg.data, f"above --max-skipped-fraction {self.cfg.max_skipped_fraction}; "
+                           "fix or remove the files named above")
+
+    def fit(self) -> dict[str, Any]:
+        """Train until cfg.epochs (or cfg.stop_after_steps); returns the last logged metrics."""
+        cfg, ctx = self.cfg, self.ctx
+        path = self.resume_path()
+        if path is not None:
+            self.load(path)  # before writing anything, so a bad checkpoint leaves the folder untouched
+        self._prepare_output()
+        mlog = MetricLog(self.out, ctx.is_main, resume_step=self.step if path is not None else None)
+        log.info(f"batch per device {cfg.batch_size} x accum_iter {cfg.accum_iter} x world size "
+                 f"{ctx.world_size} = global batch {self.global_batch}; lr {self.base_lr:.3e} "
+                 f"(blr {cfg.blr:g}); {self.iters_per_epoch // cfg.accum_iter} steps per epoch")
+        last: dict[str, Any] = {}
+        try:
+            while self.epoch < cfg.epochs:
+                last = self._train_epoch(mlog) or last
+                if self.stopped:
+                    return last
+                self.epoch += 1
+                self.iter_in_epoch = 0
+                if self.task.evaluate and (self.epoch % self.task.eval_every == 0 or self.epoch == cfg.epochs):
+                    metrics = self.task.evaluate(self.epoch - 1)
+                    if metrics:
+                        last = {"epoch": self.epoch - 1, "step": self.step, **metrics}
+                        mlog.write(last)
+                        log.info(format_line(last))
+                periodic = self.epoch % cfg.save_every == 0 or self.epoch == cfg.epochs
+                self.save(periodic=periodic)
+                if self._should_stop(saved=True):
+                    return last
+        finally:
+            mlog.close()
+        return last
+
+    def _should_stop(self, saved: bool) -> bool:
+        """At a step boundary: on preemption (any rank) save and requeue; after --stop-after-steps save and
+        stop."""
+        if any_rank(PREEMPTION.requested, self.ctx.device):
+            if not saved:
+                self.save()
+            PREEMPTION.requeue(self.ctx.rank)
+        if self.cfg.stop_after_steps and self.step >= self.cfg.stop_after_steps:
+            if not saved:
+                self.save()
+            log.info(f"stopped after {self.step} steps as asked; rerun the same command to continue")
+            self.stopped = True
+        return self.stopped
+
+    def _train_epoch(self, mlog: MetricLog) -> dict[str, Any] | None:
+        cfg, ctx = self.cfg, self.ctx
+        accum = cfg.accum_iter
+        self.sampler.set_epoch(self.epoch, self.iter_in_epoch)
+        loader = make_loader(self.task.train_data, self.sampler, cfg.num_workers)
+        self.model.train()
+        bar = progress(self.iters_per_epoch - self.iter_in_epoch, f"epoch {self.epoch}", ctx.is_main)
+        last, t0, n_img = None, time.time(), 0
+        autocast = torch.autocast(ctx.device.type, dtype=self.amp_dtype or torch.float32,
+                                  enabled=self.amp_dtype is not None)
+        for it, batch in enumerate(loader, start=self.iter_in_epoch):
+            if it >= self.iters_per_epoch:
+                break
+            self._count_skipped(batch)
+            batch = _to_device(batch, ctx.device)
+            if it % accum == 0:
+                self._set_lr(it)
+            boundary = (it + 1) % accum == 0
+            sync = contextlib.nullcontext() if boundary or not ctx.distributed else self.wrapped.no_sync()
+            with sync:
+                with autocast:
+                    out = self.task.forward(self.wrapped, batch)
+                loss = out["loss"]
+                if any_rank(not math.isfinite(loss.item()), ctx.device):
+                    raise RunError(f"loss is {loss.item()} at epoch {self.epoch} iteration {it}", str(self.out),
+                                   "stopped without overwriting the last checkpoint; lower the lr or use bf16")
+                self.scaler.scale(loss / accum).backward()
+            n_img += len(batch["index"])
+            if bar:
+                bar.update(1)
+            if not boundary:
+                continue
+            self.scaler.unscale_(self.optimizer)
+            params = [p for g in self.optimizer.param_groups for p in g["params"]]
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad or float("inf"))
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.step += 1
+            self.iter_in_epoch = it + 1
+            if self.task.after_step:
+                self.task.after_step(self.step)
+            if self.step % cfg.log_every == 0 or self.iter_in_epoch == self.iters_per_epoch:
+                dt = time.time() - t0
+                last = {"epoch": self.epoch, "step": self.step, "loss": mean_over_ranks(loss),
+                        **{k: v.item() for k, v in out.items() if k != "loss" and torch.is_tensor(v) and v.ndim == 0},
+                        "grad_norm": grad_norm.item(), **self._lr_record(),
+                        "img_per_s": n_img * ctx.world_size / max(dt, 1e-9)}
+                mlog.write(last)
+                log.info(format_line(last))
+                t0, n_img = time.time(), 0
+            if self.iter_in_epoch == self.iters_per_epoch:
+                break  # fit() saves and checks for a stop at the epoch end
+            if self._should_stop(saved=False):
+                break
+            if cfg.save_every_steps and self.step % cfg.save_every_steps == 0:
+                self.save()
+        if bar:
+            bar.close()
+        return last

@@ -1,0 +1,1 @@
+"""Evaluation protocols shared by every method."""

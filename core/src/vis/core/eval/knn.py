@@ -1,0 +1,65 @@
+"""Weighted kNN monitor on L2-normalised features (k = 20, temperature 0.07), usable by every method."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from vis.core.dist import all_gather_nograd, world_size
+
+
+@torch.no_grad()
+def extract_features(
+    encode: Callable[[torch.Tensor], torch.Tensor], dataset: torch.utils.data.Dataset, transform: Callable,
+    batch_size: int, device: torch.device, rank: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features and labels of every sample of a raw (image, label) dataset, in dataset order. Each rank
+    encodes an interleaved share (padded to equal size) and the shares are gathered."""
+    world = world_size()
+    n = len(dataset)
+    per_rank = -(-n // world)
+    idx = [min(i, n - 1) for i in range(rank, per_rank * world, world)]
+    feats, labels = [], []
+    for s in range(0, len(idx), batch_size):
+        chunk = idx[s : s + batch_size]
+        items = [dataset[i] for i in chunk]
+        x = torch.stack([transform(img) for img, _ in items]).to(device)
+        feats.append(encode(x).float())
+        labels.append(torch.tensor([lab for _, lab in items], device=device))
+    f, y = torch.cat(feats), torch.cat(labels)
+    f, y = all_gather_nograd(f), all_gather_nograd(y)
+    # gathered order is rank-major; put back into dataset order and drop the padding
+    order = torch.tensor([i for r in range(world) for i in range(r, per_rank * world, world)], device=device)
+    keep = order < n
+    f, y, order = f[keep], y[keep], order[keep]
+    inv = torch.argsort(order)
+    return f[inv], y[inv]
+
+
+def knn_classify(
+    train_feats: torch.Tensor, train_labels: torch.Tensor, test_feats: torch.Tensor, num_classes: int,
+    k: int = 20, temperature: float = 0.07, chunk: int = 1024,
+) -> torch.Tensor:
+    """Predicted class per test sample: votes of the k most cosine-similar training samples, each weighted
+    by exp(similarity / temperature)."""
+    train = F.normalize(train_feats, dim=1)
+    test = F.normalize(test_feats, dim=1)
+    k = min(k, train.shape[0])
+    preds = []
+    for s in range(0, test.shape[0], chunk):
+        sim = test[s : s + chunk] @ train.T
+        top_sim, top_idx = sim.topk(k, dim=1)
+        weights = (top_sim / temperature).exp()
+        votes = torch.zeros(sim.shape[0], num_classes, device=sim.device)
+        votes.scatter_add_(1, train_labels[top_idx], weights)
+        preds.append(votes.argmax(dim=1))
+    return torch.cat(preds)
+
+
+def knn_accuracy(train_feats: torch.Tensor, train_labels: torch.Tensor, test_feats: torch.Tensor,
+                 test_labels: torch.Tensor, num_classes: int, k: int = 20, temperature: float = 0.07) -> float:
+    """Top-1 accuracy (in [0, 1]) of the weighted kNN classifier."""
+    pred = knn_classify(train_feats, train_labels, test_feats, num_classes, k, temperature)
+    return (pred == test_labels).float().mean().item()

@@ -1,0 +1,243 @@
+"""One Vision Transformer for every vis method, with timm-compatible parameter names.
+
+Parameter names follow timm's VisionTransformer (patch_embed.proj, cls_token, pos_embed, blocks.i.{norm1,
+attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}, norm, fc_norm, head) so that timm and official checkpoints
+load with strict key matching after an explicit converter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from timm.layers import DropPath, LayerScale, Mlp, trunc_normal_
+
+from vis.core.models.masking import gather_tokens
+from vis.core.models.pos_embed import SinCosOrder, sincos_2d
+
+LayerNorm = partial(nn.LayerNorm, eps=1e-6)
+
+
+class PatchEmbed(nn.Module):
+    """Non-overlapping p x p patches -> tokens in row-major order (token = row * W + col)."""
+
+    def __init__(self, img_size: int, patch_size: int, in_chans: int, embed_dim: int):
+        super().__init__()
+        self.img_size, self.patch_size = img_size, patch_size
+        self.grid_size = (img_size // patch_size, img_size // patch_size)
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
+        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with a fused qkv projection, computed by scaled_dot_product_attention."""
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"width {dim} is not divisible by {num_heads} heads")
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, return_attention: bool = False):
+        n, length, dim = x.shape
+        qkv = self.qkv(x).reshape(n, length, 3, self.num_heads, dim // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        if return_attention:  # eager path: fused kernels cannot expose the probabilities
+            attn = (q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5).softmax(dim=-1)
+            out = attn @ v
+        else:
+            out = F.scaled_dot_product_attention(q, k, v)
+        out = self.proj(out.transpose(1, 2).reshape(n, length, dim))
+        return (out, attn) if return_attention else out
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)), with drop path and
+    optional layer scale."""
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_path: float = 0.0,
+        init_values: float | None = None,
+    ):
+        super().__init__()
+        self.norm1 = LayerNorm(dim)
+        self.attn = Attention(dim, num_heads, qkv_bias)
+        self.ls1 = LayerScale(dim, init_values) if init_values else nn.Identity()
+        self.drop_path1 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.norm2 = LayerNorm(dim)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=nn.GELU)
+        self.ls2 = LayerScale(dim, init_values) if init_values else nn.Identity()
+        self.drop_path2 = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path1(self.ls1(self.attn(self.norm1(x))))
+        return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
+
+
+PosEmbedKind = Literal["sincos", "learned", "none"]
+GlobalPool = Literal["token", "avg"]
+
+
+@dataclass(frozen=True)
+class ViTSize:
+    """Width, depth, heads and patch size of a named ViT."""
+
+    embed_dim: int
+    depth: int
+    num_heads: int
+    patch_size: int
+
+
+VIT_SIZES: dict[str, ViTSize] = {
+    "vit_small_patch16": ViTSize(384, 12, 6, 16),
+    "vit_base_patch16": ViTSize(768, 12, 12, 16),
+    "vit_large_patch16": ViTSize(1024, 24, 16, 16),
+    "vit_huge_patch14": ViTSize(1280, 32, 16, 14),
+}
+
+
+class VisionTransformer(nn.Module):
+    """Plain ViT: patch embedding, optional cls token, position table, pre-norm blocks, readout, head.
+
+    pos_embed="sincos" gives a fixed table (requires_grad False, kept in the state dict) in the layout
+    `sincos_order` ("mae": column first, "mocov3": row first). global_pool="avg" averages patch tokens and
+    applies `fc_norm` (the final `norm` becomes Identity, as in MAE fine-tuning); "token" reads the cls
+    token after `norm`.
+    """
+
+    def __init__(
+        self,
+        img_size: int = 224,
+        patch_size: int = 16,
+        in_chans: int = 3,
+        num_classes: int = 1000,
+        embed_dim: int = 768,
+        depth: int = 12,
+        num_heads: int = 12,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_path_rate: float = 0.0,
+        init_values: float | None = None,
+        class_token: bool = True,
+        pos_embed: PosEmbedKind = "sincos",
+        sincos_order: SinCosOrder = "mae",
+        global_pool: GlobalPool = "token",
+    ):
+        super().__init__()
+        self.embed_dim, self.num_classes, self.global_pool = embed_dim, num_classes, global_pool
+        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
+        self.num_prefix_tokens = 1 if class_token else 0
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if class_token else None
+        num_pos = self.patch_embed.num_patches + self.num_prefix_tokens
+        if pos_embed == "none":
+            self.pos_embed = None
+        else:
+            self.pos_embed = nn.Parameter(torch.zeros(1, num_pos, embed_dim), requires_grad=pos_embed == "learned")
+            if pos_embed == "sincos":
+                grid = self.patch_embed.grid_size
+                table = sincos_2d(embed_dim, grid[0], grid[1], cls_token=class_token, order=sincos_order)
+                self.pos_embed.data.copy_(table.unsqueeze(0))
+            else:
+                trunc_normal_(self.pos_embed, std=0.02)
+        dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
+        self.blocks = nn.ModuleList(
+            Block(embed_dim, num_heads, mlp_ratio, qkv_bias, dpr[i], init_values) for i in range(depth)
+        )
+        use_fc_norm = global_pool == "avg"
+        self.norm = nn.Identity() if use_fc_norm else LayerNorm(embed_dim)
+        self.fc_norm = LayerNorm(embed_dim) if use_fc_norm else nn.Identity()
+        self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
+        self.init_weights()
+
+    @classmethod
+    def from_name(cls, name: str, **kwargs) -> VisionTransformer:
+        """Build a named size ("vit_base_patch16", ...); kwargs override anything else."""
+        if name not in VIT_SIZES:
+            raise ValueError(f"unknown ViT '{name}'; known: {', '.join(VIT_SIZES)}")
+        s = VIT_SIZES[name]
+        return cls(embed_dim=s.embed_dim, depth=s.depth, num_heads=s.num_heads, patch_size=s.patch_size, **kwargs)
+
+    def init_weights(self) -> None:
+        """MAE initialisation: xavier-uniform linears (qkv as one matrix) and patch conv (on its 2-D view),
+        zero biases, unit LayerNorms, cls token ~ N(0, 0.02)."""
+        w = self.patch_embed.proj.weight.data
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
+        if self.cls_token is not None:
+            nn.init.normal_(self.cls_token, std=0.02)
+        self.apply(init_linear_and_norm)
+        if isinstance(self.head, nn.Linear):
+            trunc_normal_(self.head.weight, std=0.02)
+
+    @property
+    def patch_size(self) -> int:
+        return self.patch_embed.patch_size
+
+    def no_weight_decay(self) -> set[str]:
+        return {"pos_embed", "cls_token"}
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Patch tokens plus their position embedding, without prefix tokens: [N, L, D]."""
+        x = self.patch_embed(x)
+        if self.pos_embed is not None:
+            x = x + self.pos_embed[:, self.num_prefix_tokens :]
+        return x
+
+    def add_prefix(self, x: torch.Tensor) -> torch.Tensor:
+        """Prepend the cls token (plus its position row) when the model has one."""
+        if self.cls_token is None:
+            return x
+        cls = self.cls_token
+        if self.pos_embed is not None:
+            cls = cls + self.pos_embed[:, :1]
+        return torch.cat([cls.expand(x.shape[0], -1, -1), x], dim=1)
+
+    def forward_features(self, x: torch.Tensor, ids_keep: torch.Tensor | None = None) -> torch.Tensor:
+        """Tokens after the last block and `norm`; with ids_keep [N, K] only those patches are encoded."""
+        x = self.embed(x)
+        if ids_keep is not None:
+            x = gather_tokens(x, ids_keep)
+        x = self.add_prefix(x)
+        for blk in self.blocks:
+            x = blk(x)
+        return self.norm(x)
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Readout: mean of patch tokens + fc_norm ("avg") or the cls token ("token")."""
+        if self.global_pool == "avg":
+            return self.fc_norm(x[:, self.num_prefix_tokens :].mean(dim=1))
+        return x[:, 0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pool(self.forward_features(x)))
+
+
+def init_linear_and_norm(m: nn.Module) -> None:
+    """xavier-uniform Linear weights with zero bias; LayerNorm weight 1 and bias 0."""
+    if isinstance(m, nn.Linear):
+        nn.init.xavier_uniform_(m.weight)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
+def trunc_normal_head_(head: nn.Linear, std: float) -> None:
+    """Re-initialise a classification head (fine-tuning: std 2e-5; linear probe: 0.01)."""
+    trunc_normal_(head.weight, std=std)
+    nn.init.zeros_(head.bias)
+

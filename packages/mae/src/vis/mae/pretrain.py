@@ -1,0 +1,126 @@
+"""mae-pretrain: masked-autoencoder pre-training (He et al., 2022, section 3).
+
+An image is split into patches; 75% of them, drawn per sample, are removed; the encoder sees only the
+visible quarter; a light decoder fills in mask tokens and regresses the pixels of the removed patches
+(normalised per patch); the loss counts removed patches only. Afterwards the encoder is kept and the
+decoder discarded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from vis.core.cli import run_cli
+from vis.core.data import SeededDataset, parse_data_spec
+from vis.core.data.transforms import center_crop, random_resized_crop_flip
+from vis.core.dist import init_distributed, seed_everything
+from vis.core.engine import Task, Trainer
+from vis.core.eval.knn import extract_features, knn_accuracy
+from vis.core.logger import format_line, setup_console
+from vis.core.models import per_sample_noise
+from vis.core.optim import param_groups
+from vis.core.viz import save_image_grid
+from vis.mae.config import PretrainConfig
+from vis.mae.model import MaskedAutoencoderViT
+from vis.mae.recipes import RECIPES
+from vis.mae.reconstruct import reconstruction_rows
+
+log = logging.getLogger("vis")
+
+
+def build_model(cfg: PretrainConfig) -> MaskedAutoencoderViT:
+    return MaskedAutoencoderViT(
+        img_size=cfg.input_size, patch_size=cfg.patch_size, embed_dim=cfg.embed_dim, depth=cfg.depth,
+        num_heads=cfg.num_heads, decoder_embed_dim=cfg.decoder_embed_dim, decoder_depth=cfg.decoder_depth,
+        decoder_num_heads=cfg.decoder_num_heads, mask_ratio=cfg.mask_ratio, norm_pix_loss=cfg.norm_pix_loss,
+    )
+
+
+def encode_avg(model: MaskedAutoencoderViT):
+    """Frozen features for the kNN monitor: mean of the encoder's patch tokens on the whole image (MAE's
+    cls token receives no training signal in pre-training)."""
+    def encode(x: torch.Tensor) -> torch.Tensor:
+        model.eval()
+        tokens = model.encoder.forward_features(x)
+        return tokens[:, model.encoder.num_prefix_tokens :].mean(dim=1)
+    return encode
+
+
+def main(cfg: PretrainConfig) -> dict[str, Any]:
+    ctx = init_distributed(cfg.device)
+    setup_console(ctx.rank)
+    seed_everything(cfg.seed, ctx.rank)
+    spec = parse_data_spec(cfg.data)
+    train = SeededDataset(spec.dataset("train"), random_resized_crop_flip(cfg.input_size, (cfg.crop_min_scale, 1.0)),
+                          cfg.seed)
+    model = build_model(cfg)
+    eval_tf = center_crop(cfg.input_size)
+
+    def knn(m: MaskedAutoencoderViT) -> float | None:
+        if not spec.has_split("val"):
+            return None
+        ref, val = spec.dataset("train"), spec.dataset("val")
+        tr_f, tr_y = extract_features(encode_avg(m), ref, eval_tf, cfg.knn_batch_size, ctx.device, ctx.rank)
+        va_f, va_y = extract_features(encode_avg(m), val, eval_tf, cfg.knn_batch_size, ctx.device, ctx.rank)
+        num_classes = int(max(tr_y.max(), va_y.max()).item()) + 1
+        return knn_accuracy(tr_f, tr_y, va_f, va_y, num_classes)
+
+    def evaluate(epoch: int) -> dict[str, float]:
+        final = epoch == cfg.epochs - 1
+        if not final and not (cfg.knn_every and (epoch + 1) % cfg.knn_every == 0):
+            return {}
+        acc = knn(model)
+        return {} if acc is None else {"knn_top1": acc}
+
+    task = Task(
+        model=model, train_data=train,
+        forward=lambda m, b: m(b["image"], noise=per_sample_noise(b["seed"], model.num_patches, b["image"].device)),
+        param_groups=lambda m: param_groups(m, cfg.weight_decay), optimizer="adamw", betas=(0.9, 0.95),
+        evaluate=evaluate,
+    )
+    trainer = Trainer(cfg, task, ctx)
+    result = trainer.fit()
+    if trainer.stopped or trainer.epoch < cfg.epochs:
+        return result
+    if ctx.is_main:
+        write_figures(cfg, model, spec, eval_tf, ctx.device)
+    if "knn_top1" in result:
+        torch.manual_seed(cfg.seed)
+        baseline = knn(build_model(cfg).to(ctx.device))
+        summary = {"step": trainer.step, "knn_top1": result["knn_top1"], "knn_top1_random_init": baseline}
+        if ctx.is_main:
+            from vis.core.logger import MetricLog
+
+            mlog = MetricLog(trainer.out, True)
+            mlog.write(summary)
+            mlog.close()
+        log.info(format_line(summary))
+        result = {**result, **summary}
+    return result
+
+
+def write_figures(cfg: PretrainConfig, model: MaskedAutoencoderViT, spec, eval_tf, device) -> None:
+    data = spec.dataset("val" if spec.has_split("val") else "train")
+    n = min(cfg.num_figures, len(data))
+    step = max(len(data) // n, 1)
+    imgs = torch.stack([eval_tf(data[i * step][0]) for i in range(n)]).to(device)
+    rows = reconstruction_rows(model, imgs, mask_seed=cfg.seed)
+    path = save_image_grid(rows, f"{cfg.output_dir}/figures/reconstructions.png", upscale=max(1, 128 // cfg.input_size))
+    log.info(f"reconstructions: {path} (columns: original | masked | reconstruction | reconstruction + visible)")
+
+
+def run(args: list[str] | None = None) -> Any:
+    """Run mae-pretrain with these command-line arguments; returns main's result (or the submitted job)."""
+    return run_cli(PretrainConfig, RECIPES, main, args=args, prog="mae-pretrain", description=__doc__)
+
+
+def cli() -> None:
+    """Console entry point `mae-pretrain`."""
+    run()
+
+
+if __name__ == "__main__":
+    cli()

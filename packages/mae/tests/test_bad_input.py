@@ -1,0 +1,86 @@
+"""Bad input: one line naming the problem, exit status 2, no traceback, nothing overwritten."""
+
+import hashlib
+import os
+
+import pytest
+import torch
+
+
+def snapshot(folder):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def existing_run(tmp_path_factory):
+    from vis.core.testing import run_script
+
+    out = tmp_path_factory.mktemp("existing")
+    proc = run_script("mae-pretrain", "--output-dir", out, "--epochs", "1", "--warmup-epochs", "0", "--stop-after-steps", "2",
+                      "--num-workers", "0", "--knn-every", "0", "--depth", "1", "--decoder-depth", "1")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def assert_one_line_error(proc, *words):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-1000:], proc.stderr[-2000:])
+    err = proc.stderr.strip()
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    for w in words:
+        assert w in err, err
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--recipe", "nope"], ["unknown recipe 'nope'", "tiny"]),
+    (["--blr", "-1"], ["--blr", ">= 0"]),
+    (["--lr", "-0.1"], ["--lr", ">= 0"]),
+    (["--data", "imagefolder:/no/such/folder"], ["data folder not found", "/no/such/folder"]),
+    (["--data", "cifar"], ["unknown dataset spec 'cifar'"]),
+    (["--mask-ratio", "1.5"], ["--mask-ratio"]),
+])
+def test_bad_values_fail_before_any_work(existing_run, mae_pretrain, args, words):
+    before = snapshot(existing_run)
+    proc = mae_pretrain("--output-dir", existing_run, *args)
+    assert_one_line_error(proc, *words)
+    assert snapshot(existing_run) == before
+
+
+def test_truncated_last_checkpoint_is_reported_and_kept(existing_run, mae_pretrain, tmp_path):
+    out = tmp_path / "run"
+    (out / "checkpoints").mkdir(parents=True)
+    data = (existing_run / "checkpoints" / "last.pt").read_bytes()
+    (out / "checkpoints" / "last.pt").write_bytes(data[: len(data) // 2])
+    before = snapshot(out)
+    proc = mae_pretrain("--output-dir", out, "--depth", "1", "--decoder-depth", "1")
+    assert_one_line_error(proc, "cannot read checkpoint", "last.pt")
+    assert snapshot(out) == before
+
+
+def test_unreadable_resume_file(mae_pretrain, tmp_path):
+    bad = tmp_path / "garbage.pt"
+    bad.write_bytes(os.urandom(1000))
+    proc = mae_pretrain("--output-dir", tmp_path / "out", "--resume", bad)
+    assert_one_line_error(proc, "cannot read checkpoint", "garbage.pt")
+    assert not (tmp_path / "out").exists()
+    proc = mae_pretrain("--output-dir", tmp_path / "out", "--resume", tmp_path / "missing.pt")
+    assert_one_line_error(proc, "checkpoint not found")
+
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))  # creates a file when unpickled
+
+
+def test_checkpoint_that_would_run_code_is_refused(mae_pretrain, tmp_path):
+    marker = tmp_path / "code-ran"
+    evil = tmp_path / "out" / "checkpoints" / "last.pt"
+    evil.parent.mkdir(parents=True)
+    torch.save({"model": {}, "payload": _RunsCode(str(marker))}, evil)
+    assert not marker.exists()
+    proc = mae_pretrain("--output-dir", tmp_path / "out")
+    assert_one_line_error(proc, "refused to load checkpoint", "last.pt")
+    assert not marker.exists()
