@@ -6,6 +6,8 @@ import os
 import pytest
 import torch
 
+from vis.mae.pretrain import run
+
 
 def snapshot(folder):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -16,19 +18,33 @@ def existing_run(tmp_path_factory):
     from vis.core.testing import run_script
 
     out = tmp_path_factory.mktemp("existing")
-    proc = run_script("mae-pretrain", "--output-dir", out, "--epochs", "1", "--warmup-epochs", "0", "--stop-after-steps", "2",
-                      "--num-workers", "0", "--knn-every", "0", "--depth", "1", "--decoder-depth", "1")
+    proc = run_script("mae-pretrain", "--output-dir", out, "--epochs", "1", "--warmup-epochs", "0",
+                      "--stop-after-steps", "2", "--num-workers", "0", "--knn-every", "0", "--depth", "1",
+                      "--decoder-depth", "1")
     assert proc.returncode == 0, proc.stderr
     return out
 
 
 def assert_one_line_error(proc, *words):
     assert proc.returncode == 2, (proc.returncode, proc.stdout[-1000:], proc.stderr[-2000:])
-    err = proc.stderr.strip()
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    check_message(proc.stdout, proc.stderr, *words)
+
+
+def check_message(stdout: str, stderr: str, *words: str) -> None:
+    err = stderr.strip()
+    assert "Traceback" not in stderr and "Traceback" not in stdout
     assert len(err.splitlines()) == 1 and err.startswith("error: "), err
     for w in words:
         assert w in err, err
+
+
+def run_in_process(capsys, *args):
+    """The entry point's own code path (parse, validate, launch) without a new interpreter's start-up."""
+    with pytest.raises(SystemExit) as stop:
+        run([str(a) for a in args])
+    out = capsys.readouterr()
+    assert stop.value.code == 2, out
+    return out
 
 
 @pytest.mark.parametrize("args,words", [
@@ -39,32 +55,38 @@ def assert_one_line_error(proc, *words):
     (["--data", "cifar"], ["unknown dataset spec 'cifar'"]),
     (["--mask-ratio", "1.5"], ["--mask-ratio"]),
 ])
-def test_bad_values_fail_before_any_work(existing_run, mae_pretrain, args, words):
+def test_bad_values_fail_before_any_work(existing_run, capsys, args, words):
     before = snapshot(existing_run)
-    proc = mae_pretrain("--output-dir", existing_run, *args)
-    assert_one_line_error(proc, *words)
+    out = run_in_process(capsys, "--output-dir", existing_run, *args)
+    check_message(out.out, out.err, *words)
     assert snapshot(existing_run) == before
 
 
-def test_truncated_last_checkpoint_is_reported_and_kept(existing_run, mae_pretrain, tmp_path):
+def test_bad_value_from_the_shell(mae_pretrain, tmp_path):
+    proc = mae_pretrain("--output-dir", tmp_path / "out", "--blr", "-1")
+    assert_one_line_error(proc, "--blr")
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_last_checkpoint_is_reported_and_kept(existing_run, capsys, tmp_path):
     out = tmp_path / "run"
     (out / "checkpoints").mkdir(parents=True)
     data = (existing_run / "checkpoints" / "last.pt").read_bytes()
     (out / "checkpoints" / "last.pt").write_bytes(data[: len(data) // 2])
     before = snapshot(out)
-    proc = mae_pretrain("--output-dir", out, "--depth", "1", "--decoder-depth", "1")
-    assert_one_line_error(proc, "cannot read checkpoint", "last.pt")
+    result = run_in_process(capsys, "--output-dir", out, "--depth", "1", "--decoder-depth", "1")
+    check_message(result.out, result.err, "cannot read checkpoint", "last.pt")
     assert snapshot(out) == before
 
 
-def test_unreadable_resume_file(mae_pretrain, tmp_path):
+def test_unreadable_resume_file(mae_pretrain, capsys, tmp_path):
     bad = tmp_path / "garbage.pt"
     bad.write_bytes(os.urandom(1000))
     proc = mae_pretrain("--output-dir", tmp_path / "out", "--resume", bad)
     assert_one_line_error(proc, "cannot read checkpoint", "garbage.pt")
     assert not (tmp_path / "out").exists()
-    proc = mae_pretrain("--output-dir", tmp_path / "out", "--resume", tmp_path / "missing.pt")
-    assert_one_line_error(proc, "checkpoint not found")
+    result = run_in_process(capsys, "--output-dir", tmp_path / "out", "--resume", tmp_path / "missing.pt")
+    check_message(result.out, result.err, "checkpoint not found")
 
 
 class _RunsCode:

@@ -7,8 +7,10 @@ recipe is an instance of it. `validate()` checks values before any work starts.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import tyro
 
 from vis.core.errors import UserError
 
@@ -49,9 +51,18 @@ class LaunchOptions:
     def submits(self) -> bool:
         return self.nodes is not None or self.slurm
 
+    def validate(self) -> None:
+        _check(self.nodes is None or self.nodes >= 1, "nodes", "must be >= 1", self.nodes)
+        _check(self.gpus_per_node >= 0, "gpus_per_node", "must be >= 0", self.gpus_per_node)
+        _check(self.tasks_per_node is None or self.tasks_per_node >= 1, "tasks_per_node", "must be >= 1",
+               self.tasks_per_node)
+        for name in ("cpus_per_task", "timeout_min"):
+            _check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
+        _check(self.max_requeue >= 0, "max_requeue", "must be >= 0", self.max_requeue)
+
 
 @dataclass
-class TrainConfig(LaunchOptions):
+class TrainConfig:
     """Options every training entry point shares."""
 
     recipe: str = "tiny"
@@ -88,11 +99,12 @@ class TrainConfig(LaunchOptions):
     """Stop after this many optimizer steps in total, with last.pt saved; rerun to continue."""
     max_skipped_fraction: float = 0.01
     """Stop with an error when more than this fraction of samples could not be read."""
+    launch: Annotated[LaunchOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=LaunchOptions)
+    """Launch options (flags without prefix: --nodes, --partition, ...)."""
 
     def validate(self) -> None:
         """Raise UserError naming the first bad field."""
-        positive = ["epochs", "batch_size", "accum_iter", "save_every", "log_every", "cpus_per_task", "timeout_min"]
-        for name in positive:
+        for name in ("epochs", "batch_size", "accum_iter", "save_every", "log_every"):
             _check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
         for name in ("blr", "min_lr", "weight_decay", "warmup_epochs"):
             _check(getattr(self, name) >= 0, name, "must be >= 0", getattr(self, name))
@@ -103,10 +115,9 @@ class TrainConfig(LaunchOptions):
                self.max_skipped_fraction)
         _check(self.num_workers >= 0, "num_workers", "must be >= 0", self.num_workers)
         _check(self.save_every_steps >= 0, "save_every_steps", "must be >= 0", self.save_every_steps)
-        _check(self.nodes is None or self.nodes >= 1, "nodes", "must be >= 1", self.nodes)
-        _check(self.gpus_per_node >= 0, "gpus_per_node", "must be >= 0", self.gpus_per_node)
         _check(self.stop_after_steps is None or self.stop_after_steps >= 1, "stop_after_steps", "must be >= 1",
                self.stop_after_steps)
+        self.launch.validate()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -103,9 +103,10 @@ def submit(cfg: Any, main: Callable[[Any], Any]) -> Any:
     import submitit
 
     cfg.output_dir = str(Path(cfg.output_dir).resolve())
-    executor = submitit.AutoExecutor(folder=Path(cfg.output_dir) / "slurm", cluster=cfg.cluster,
-                                     slurm_max_num_timeout=cfg.max_requeue, local_max_num_timeout=cfg.max_requeue)
-    executor.update_parameters(**slurm_parameters(cfg))  # other clusters ignore the slurm_* keys
+    opts: LaunchOptions = cfg.launch
+    executor = submitit.AutoExecutor(folder=Path(cfg.output_dir) / "slurm", cluster=opts.cluster,
+                                     slurm_max_num_timeout=opts.max_requeue, local_max_num_timeout=opts.max_requeue)
+    executor.update_parameters(**slurm_parameters(opts))  # other clusters ignore the slurm_* keys
     job = executor.submit(SubmititJob(main, cfg))
     print(f"submitted job {job.job_id} ({executor.cluster}); log: {job.paths.stdout}", flush=True)
     return job
@@ -124,8 +125,9 @@ def wait(job: Any) -> Any:
 
 def launch(cfg: Any, main: Callable[[Any], Any]) -> Any:
     """Submit when --nodes/--slurm is given, else run here (torchrun sets the process-group variables)."""
-    if not cfg.submits:
+    opts: LaunchOptions = cfg.launch
+    if not opts.submits:
         return main(cfg)
     job = submit(cfg, main)
     # a local job is a child of this process and would die with it
-    return wait(job) if cfg.wait or cfg.cluster in ("local", "debug") else job
+    return wait(job) if opts.wait or opts.cluster in ("local", "debug") else job

@@ -32,7 +32,7 @@ def param_groups(
             groups[key] = {
                 "params": [], "names": [], "weight_decay": weight_decay if decay else 0.0,
                 "lr_scale": layer_decay ** (num_layers - lid) if layer_id else 1.0,
-                "name": f"layer{lid}_{'decay' if decay else 'no_decay'}" if layer_id else ("decay" if decay else "no_decay"),
+                "name": (f"layer{lid}_" if layer_id else "") + ("decay" if decay else "no_decay"),
             }
         groups[key]["params"].append(p)
         groups[key]["names"].append(name)

@@ -1,0 +1,44 @@
+"""Package boundaries: vis.core imports no method package; a method imports only vis.core and itself."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+METHODS = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
+
+
+def vis_imports(src: Path) -> set[str]:
+    found = set()
+    for f in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            found |= {n.split(".")[1] for n in names if n.startswith("vis.")}
+    return found
+
+
+def test_core_imports_no_method_package():
+    assert vis_imports(ROOT / "core" / "src") <= {"core"}
+
+
+def test_methods_import_only_core_and_themselves():
+    for name in METHODS:
+        module = name.replace("-", "_")
+        assert vis_imports(ROOT / "packages" / name / "src") <= {"core", module}, name
+
+
+def test_no_distribution_ships_a_vis_init():
+    assert not list(ROOT.glob("core/src/vis/__init__.py"))
+    assert not list(ROOT.glob("packages/*/src/vis/__init__.py"))
+
+
+def test_importing_one_method_loads_no_other_vis_package():
+    code = ("import sys, vis.mae.pretrain; "
+            "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('vis.')}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['core', 'mae']"
