@@ -6,7 +6,7 @@ from vis.core.cli import parse
 from vis.core.launch import slurm_parameters
 from vis.core.testing import run_script
 from vis.mae.config import PretrainConfig
-from vis.mae.recipes import RECIPES
+from vis.mae.recipes import PRETRAIN_RECIPES as RECIPES
 
 
 def test_help_lists_recipes_and_launch_options():
@@ -26,7 +26,7 @@ def test_paper_recipes_match_the_paper_on_8_nodes(tmp_path, name):
     assert cfg.blr == 1.5e-4 and cfg.blr * 4096 / 256 == pytest.approx(2.4e-3)
     assert (cfg.weight_decay, cfg.warmup_epochs, cfg.mask_ratio, cfg.norm_pix_loss) == (0.05, 40, 0.75, True)
     assert cfg.epochs in (800, 1600) and str(cfg.epochs) in name
-    assert (cfg.decoder_embed_dim, cfg.decoder_depth, cfg.decoder_num_heads) == (512, 8, 16)
+    assert (cfg.decoder.decoder_embed_dim, cfg.decoder.decoder_depth, cfg.decoder.decoder_num_heads) == (512, 8, 16)
     assert cfg.crop_min_scale == 0.2 and cfg.input_size == 224
     params = slurm_parameters(cfg.launch)
     assert params["nodes"] == 8 and params["tasks_per_node"] == 8 and params["gpus_per_node"] == 8

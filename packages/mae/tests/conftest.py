@@ -20,3 +20,12 @@ def fast_args() -> list[str]:
 @pytest.fixture
 def mae_pretrain():
     return functools.partial(run_script, "mae-pretrain")
+
+
+@pytest.fixture(scope="session")
+def tiny_pretrained(tmp_path_factory):
+    """The README's main job, run once per session: (output folder, completed process)."""
+    out = tmp_path_factory.mktemp("mae-tiny")
+    proc = run_script("mae-pretrain", "--recipe", "tiny", "--output-dir", out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc

@@ -13,7 +13,7 @@ from vis.core.launch import submit
 from vis.core.testing import assert_bitwise_equal, final_weights
 from vis.mae.config import PretrainConfig
 from vis.mae.pretrain import main
-from vis.mae.recipes import RECIPES
+from vis.mae.recipes import PRETRAIN_RECIPES as RECIPES
 
 LOCAL = ["--nodes", "1", "--cluster", "local", "--gpus-per-node", "0", "--tasks-per-node", "1", "--timeout-min", "10"]
 
@@ -65,3 +65,17 @@ def test_preempted_job_requeues_and_resumes_bitwise(tmp_path, fast_args, mae_pre
     assert "preempted: last.pt written, requeueing" in log
     assert "resumed from" in log
     assert_bitwise_equal(final_weights(tmp_path / "ref"), final_weights(out))
+
+
+def test_downstream_entry_points_take_the_same_launch_options(tmp_path, tiny_pretrained):
+    from vis.core.testing import run_script
+
+    ckpt = tiny_pretrained[0] / "checkpoints" / "last.pt"
+    lp = run_script("mae-linprobe", "--recipe", "tiny", "--finetune", ckpt, "--epochs", "1", "--warmup-epochs", "0",
+                    "--output-dir", tmp_path / "lp", *LOCAL)
+    assert lp.returncode == 0, lp.stdout[-2000:] + lp.stderr[-2000:]
+    assert "submitted job" in lp.stdout and (tmp_path / "lp" / "checkpoints" / "best.pt").is_file()
+    vis = run_script("mae-visualize", "--recipe", "tiny", "--checkpoint", ckpt, "--num-samples", "2",
+                     "--output-dir", tmp_path / "vis", *LOCAL)
+    assert vis.returncode == 0, vis.stdout[-2000:] + vis.stderr[-2000:]
+    assert (tmp_path / "vis" / "visualize-seed0.png").is_file()

@@ -6,19 +6,9 @@ import pytest
 from PIL import Image
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    from vis.core.testing import run_script
-
-    out = tmp_path_factory.mktemp("tiny")
-    proc = run_script("mae-pretrain", "--recipe", "tiny", "--output-dir", out)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, proc
-
-
 @pytest.mark.slow
-def test_tiny_recipe_learns_and_beats_random_init(tiny_run):
-    out, proc = tiny_run
+def test_tiny_recipe_learns_and_beats_random_init(tiny_pretrained):
+    out, proc = tiny_pretrained
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     losses = [r["loss"] for r in records if "loss" in r]
     assert losses[-1] < 0.6 * losses[0], losses
@@ -29,8 +19,8 @@ def test_tiny_recipe_learns_and_beats_random_init(tiny_run):
 
 
 @pytest.mark.slow
-def test_tiny_recipe_leaves_checkpoint_log_figure_and_config(tiny_run):
-    out, proc = tiny_run
+def test_tiny_recipe_leaves_checkpoint_log_figure_and_config(tiny_pretrained):
+    out, proc = tiny_pretrained
     assert (out / "checkpoints" / "last.pt").is_file()
     assert (out / "checkpoints" / "checkpoint-39.pt").is_file()
     assert (out / "config.yaml").is_file() and "recipe: tiny" in (out / "config.yaml").read_text()

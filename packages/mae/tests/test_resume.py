@@ -2,14 +2,12 @@
 
 import json
 
-import pytest
-
 from vis.core.testing import assert_bitwise_equal, final_weights
 
 
-@pytest.mark.parametrize("accum", [1, 2])
-def test_resume_mid_epoch_is_bitwise_identical(tmp_path, fast_args, mae_pretrain, accum):
-    args = [*fast_args, "--accum-iter", accum, "--batch-size", 64 // accum]
+def test_resume_mid_epoch_is_bitwise_identical(tmp_path, fast_args, mae_pretrain):
+    # two accumulated micro-batches of 32 per step: also exercises accumulation across a resume
+    args = [*fast_args, "--accum-iter", "2", "--batch-size", "32"]
     full = mae_pretrain(*args, "--output-dir", tmp_path / "full", "--num-workers", "0")
     assert full.returncode == 0, full.stderr[-2000:]
 

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import tyro
 
-from vis.core.config import TrainConfig
+from vis.core.config import RunConfig
 from vis.core.errors import UserError
 
-C = TypeVar("C", bound=TrainConfig)
+C = TypeVar("C", bound=RunConfig)
 
 
 def fail(err: UserError) -> None:
@@ -51,3 +51,20 @@ def run_cli(config_cls: type[C], recipes: dict[str, Callable[[], C]], main: Call
         return launch(cfg, main)
     except UserError as e:
         fail(e)
+
+
+class EntryPoint:
+    """A console command: `run(args)` returns what main returned (tests call it in-process); `cli()` is the
+    console-script target."""
+
+    def __init__(self, config_cls: type[C], recipes: dict[str, Callable[[], C]], main: Callable[[C], Any],
+                 prog: str, description: str = ""):
+        self.config_cls, self.recipes, self.main = config_cls, recipes, main
+        self.prog, self.description = prog, description
+
+    def run(self, args: list[str] | None = None) -> Any:
+        return run_cli(self.config_cls, self.recipes, self.main, args=args, prog=self.prog,
+                       description=self.description)
+
+    def cli(self) -> None:
+        self.run()

@@ -52,24 +52,60 @@ class LaunchOptions:
         return self.nodes is not None or self.slurm
 
     def validate(self) -> None:
-        _check(self.nodes is None or self.nodes >= 1, "nodes", "must be >= 1", self.nodes)
-        _check(self.gpus_per_node >= 0, "gpus_per_node", "must be >= 0", self.gpus_per_node)
-        _check(self.tasks_per_node is None or self.tasks_per_node >= 1, "tasks_per_node", "must be >= 1",
+        check(self.nodes is None or self.nodes >= 1, "nodes", "must be >= 1", self.nodes)
+        check(self.gpus_per_node >= 0, "gpus_per_node", "must be >= 0", self.gpus_per_node)
+        check(self.tasks_per_node is None or self.tasks_per_node >= 1, "tasks_per_node", "must be >= 1",
                self.tasks_per_node)
         for name in ("cpus_per_task", "timeout_min"):
-            _check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
-        _check(self.max_requeue >= 0, "max_requeue", "must be >= 0", self.max_requeue)
+            check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
+        check(self.max_requeue >= 0, "max_requeue", "must be >= 0", self.max_requeue)
 
 
 @dataclass
-class TrainConfig:
-    """Options every training entry point shares."""
+class ViTOptions:
+    """Size of the Vision Transformer (named sizes: vit_base_patch16 768 x 12 x 12 heads, patch 16; large
+    1024 x 24 x 16; huge 1280 x 32 x 16, patch 14)."""
+
+    patch_size: int = 16
+    embed_dim: int = 768
+    depth: int = 12
+    num_heads: int = 12
+
+    def validate(self) -> None:
+        check(self.embed_dim % self.num_heads == 0, "embed_dim", f"must be divisible by --num-heads "
+               f"{self.num_heads}", self.embed_dim)
+        check(self.embed_dim % 4 == 0, "embed_dim", "must be divisible by 4 (2-D sin-cos)", self.embed_dim)
+        for name in ("patch_size", "depth", "num_heads"):
+            check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
+
+
+@dataclass
+class RunConfig:
+    """Options of every entry point: the preset, data, output folder, seed, device, launch."""
 
     recipe: str = "tiny"
     """Named preset the other values start from (see the list in --help)."""
     data: str = "digits"
     """Dataset spec: digits | photos | imagefolder:PATH."""
     output_dir: str = "output"
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_workers: int = 2
+    launch: Annotated[LaunchOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=LaunchOptions)
+    """Launch options (flags without prefix: --nodes, --partition, ...)."""
+
+    def validate(self) -> None:
+        check(self.num_workers >= 0, "num_workers", "must be >= 0", self.num_workers)
+        self.launch.validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainConfig(RunConfig):
+    """Options every training entry point shares."""
+
     epochs: int = 1
     batch_size: int = 64
     """Batch size per device (per process)."""
@@ -84,11 +120,8 @@ class TrainConfig:
     weight_decay: float = 0.05
     clip_grad: float | None = None
     precision: Precision = "fp32"
-    seed: int = 0
     resume: str = "auto"
     """'auto': resume from <output-dir>/checkpoints/last.pt when it exists; 'none'; or a checkpoint path."""
-    num_workers: int = 2
-    device: Literal["auto", "cpu", "cuda"] = "auto"
     save_every: int = 20
     """Keep checkpoint-<epoch>.pt every this many epochs (and at the end)."""
     save_every_steps: int = 0
@@ -99,31 +132,26 @@ class TrainConfig:
     """Stop after this many optimizer steps in total, with last.pt saved; rerun to continue."""
     max_skipped_fraction: float = 0.01
     """Stop with an error when more than this fraction of samples could not be read."""
-    launch: Annotated[LaunchOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=LaunchOptions)
-    """Launch options (flags without prefix: --nodes, --partition, ...)."""
 
     def validate(self) -> None:
         """Raise UserError naming the first bad field."""
+        super().validate()
         for name in ("epochs", "batch_size", "accum_iter", "save_every", "log_every"):
-            _check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
+            check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
         for name in ("blr", "min_lr", "weight_decay", "warmup_epochs"):
-            _check(getattr(self, name) >= 0, name, "must be >= 0", getattr(self, name))
-        _check(self.lr is None or self.lr >= 0, "lr", "must be >= 0", self.lr)
-        _check(self.clip_grad is None or self.clip_grad > 0, "clip_grad", "must be > 0", self.clip_grad)
-        _check(self.warmup_epochs <= self.epochs, "warmup_epochs", "must not exceed --epochs", self.warmup_epochs)
-        _check(0 <= self.max_skipped_fraction <= 1, "max_skipped_fraction", "must be in [0, 1]",
+            check(getattr(self, name) >= 0, name, "must be >= 0", getattr(self, name))
+        check(self.lr is None or self.lr >= 0, "lr", "must be >= 0", self.lr)
+        check(self.clip_grad is None or self.clip_grad > 0, "clip_grad", "must be > 0", self.clip_grad)
+        check(self.warmup_epochs <= self.epochs, "warmup_epochs", "must not exceed --epochs", self.warmup_epochs)
+        check(0 <= self.max_skipped_fraction <= 1, "max_skipped_fraction", "must be in [0, 1]",
                self.max_skipped_fraction)
-        _check(self.num_workers >= 0, "num_workers", "must be >= 0", self.num_workers)
-        _check(self.save_every_steps >= 0, "save_every_steps", "must be >= 0", self.save_every_steps)
-        _check(self.stop_after_steps is None or self.stop_after_steps >= 1, "stop_after_steps", "must be >= 1",
+        check(self.save_every_steps >= 0, "save_every_steps", "must be >= 0", self.save_every_steps)
+        check(self.stop_after_steps is None or self.stop_after_steps >= 1, "stop_after_steps", "must be >= 1",
                self.stop_after_steps)
-        self.launch.validate()
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
-def _check(ok: bool, field: str, rule: str, value: Any) -> None:
+def check(ok: bool, field: str, rule: str, value: Any) -> None:
+    """Raise UserError naming --field when `ok` is false."""
     if not ok:
         flag = "--" + field.replace("_", "-")
         raise UserError(f"{flag} {rule}, got {value}", flag, "fix the value and rerun")

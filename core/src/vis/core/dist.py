@@ -44,6 +44,16 @@ def init_distributed(device: str = "auto") -> DistContext:
     return DistContext(rank, world, local, dev)
 
 
+def start_run(device: str, seed: int) -> DistContext:
+    """What every entry point does first: join the process group, set up rank-0 logging, seed per rank."""
+    from vis.core.logger import setup_console
+
+    ctx = init_distributed(device)
+    setup_console(ctx.rank)
+    seed_everything(seed, ctx.rank)
+    return ctx
+
+
 def world_size() -> int:
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 

@@ -52,6 +52,8 @@ class Task:
     evaluate: Callable[[int], dict[str, float]] | None = None
     """Called at the end of each epoch with the epoch index; its metrics are logged."""
     eval_every: int = 1
+    best_metric: str | None = None
+    """A metric of `evaluate` (higher is better); the checkpoint with its best value is kept as best.pt."""
 
 
 def _to_device(batch: Batch, device: torch.device) -> Batch:
@@ -88,6 +90,7 @@ class Trainer:
         self.epoch, self.iter_in_epoch, self.step = 0, 0, 0
         self.samples_seen, self.samples_skipped = 0, 0
         self.stopped = False
+        self.best: float | None = None
 
     def _build_optimizer(self) -> torch.optim.Optimizer:
         groups = self.task.param_groups(self.model)
@@ -119,17 +122,20 @@ class Trainer:
             "iter_in_epoch": self.iter_in_epoch,
             "step": self.step,
             "samples": {"seen": self.samples_seen, "skipped": self.samples_skipped},
+            "best": self.best,
             "rng": rngs,
             "config": self.cfg.to_dict(),
             "env": ckpt.environment(self.ctx.world_size, self.cfg.precision),
         }
 
-    def save(self, periodic: bool = False) -> None:
-        """Write last.pt (and checkpoint-<epoch>.pt when periodic) atomically on rank 0."""
+    def save(self, periodic: bool = False, best: bool = False) -> None:
+        """Write last.pt (plus checkpoint-<epoch>.pt when periodic, best.pt when best) atomically on rank 0."""
         state = self.state_dict()  # collective: every rank takes part
         if self.ctx.is_main:
             if periodic:
                 ckpt.save_atomic(state, self.ckpt_dir / f"checkpoint-{self.epoch - 1}.pt")
+            if best:
+                ckpt.save_atomic(state, self.ckpt_dir / "best.pt")
             ckpt.save_atomic(state, self.last_path)
         barrier()
 
@@ -157,6 +163,7 @@ class Trainer:
         self.epoch, self.iter_in_epoch, self.step = state["epoch"], state["iter_in_epoch"], state["step"]
         self.samples_seen = state["samples"]["seen"]
         self.samples_skipped = state["samples"]["skipped"]
+        self.best = state.get("best")
         rngs = state["rng"]
         if len(rngs) == self.ctx.world_size:
             ckpt.set_rng_state(rngs[self.ctx.rank])
@@ -222,14 +229,20 @@ class Trainer:
                     return last
                 self.epoch += 1
                 self.iter_in_epoch = 0
+                improved = False
                 if self.task.evaluate and (self.epoch % self.task.eval_every == 0 or self.epoch == cfg.epochs):
                     metrics = self.task.evaluate(self.epoch - 1)
+                    key = self.task.best_metric
+                    if key and key in metrics and (self.best is None or metrics[key] > self.best):
+                        self.best, improved = metrics[key], True
                     if metrics:
                         last = {"epoch": self.epoch - 1, "step": self.step, **metrics}
+                        if key and self.best is not None:
+                            last[f"best_{key}"] = self.best
                         mlog.write(last)
                         log.info(format_line(last))
                 periodic = self.epoch % cfg.save_every == 0 or self.epoch == cfg.epochs
-                self.save(periodic=periodic)
+                self.save(periodic=periodic, best=improved)
                 if self._should_stop(saved=True):
                     return last
         finally:

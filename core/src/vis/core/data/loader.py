@@ -8,7 +8,9 @@ can start in the middle of an epoch.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -21,6 +23,22 @@ def sample_seeds(seed: int, epoch: int, index: int) -> tuple[int, int]:
     """Two independent 32-bit seeds (augmentation, method) for one sample of one epoch."""
     a, b = np.random.SeedSequence([seed, epoch, index]).generate_state(2)
     return int(a), int(b)
+
+
+@contextlib.contextmanager
+def per_sample_rng(seed: int):
+    """Seed torch, python and numpy for one sample's transform (timm's RandAugment draws from `random`),
+    restoring the previous states afterwards."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
 
 
 class SeededDataset(torch.utils.data.Dataset):
@@ -42,8 +60,7 @@ class SeededDataset(torch.utils.data.Dataset):
         try:
             image, label = self.base[index]
             if self.transform is not None:
-                with torch.random.fork_rng(devices=[]):
-                    torch.manual_seed(aug_seed)
+                with per_sample_rng(aug_seed):
                     image = self.transform(image)
         except Exception as e:  # unreadable or corrupt sample: skipped and counted, never silent
             name = self.base.describe(index) if hasattr(self.base, "describe") else f"sample {index}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torchvision.transforms import InterpolationMode, v2
 
@@ -36,3 +38,65 @@ def denormalize(x: torch.Tensor) -> torch.Tensor:
     mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1)
     std = torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1)
     return (x * std + mean).clamp(0, 1)
+
+
+class RandomResizedCropTF:
+    """TensorFlow-style RandomResizedCrop used by MAE's linear probe: one draw of area (scale) and
+    log-uniform aspect ratio, the box clamped to the image (torchvision retries up to 10 times and then
+    falls back to a centre crop instead)."""
+
+    def __init__(self, size: int, scale: tuple[float, float] = (0.08, 1.0),
+                 ratio: tuple[float, float] = (3 / 4, 4 / 3)):
+        self.size, self.scale, self.ratio = size, scale, ratio
+
+    def __call__(self, img: torch.Tensor) -> torch.Tensor:
+        h, w = img.shape[-2:]
+        area = h * w * float(torch.empty(1).uniform_(*self.scale))
+        log_r = torch.empty(1).uniform_(math.log(self.ratio[0]), math.log(self.ratio[1]))
+        aspect = math.exp(float(log_r))
+        cw = min(max(int(round(math.sqrt(area * aspect))), 1), w)
+        ch = min(max(int(round(math.sqrt(area / aspect))), 1), h)
+        top = int(torch.randint(0, h - ch + 1, (1,)))
+        left = int(torch.randint(0, w - cw + 1, (1,)))
+        return v2.functional.resized_crop(img, top, left, ch, cw, [self.size, self.size],
+                                          interpolation=InterpolationMode.BICUBIC, antialias=True)
+
+
+def linear_probe_train(size: int) -> v2.Compose:
+    """MAE linear-probe augmentation: TF-style RandomResizedCrop + flip + normalise."""
+    return v2.Compose([RandomResizedCropTF(size), v2.RandomHorizontalFlip(), *_to_normalized_float()])
+
+
+def finetune_train(size: int, auto_augment: str | None = "rand-m9-mstd0.5-inc1", re_prob: float = 0.25,
+                   crop_min_scale: float = 0.08) -> v2.Compose:
+    """DeiT/MAE fine-tuning augmentation from timm: RandomResizedCrop (bicubic), flip, RandAugment,
+    normalise, random erasing (pixel mode, one box)."""
+    from timm.data import create_transform
+
+    tf = create_transform(size, is_training=True, scale=(crop_min_scale, 1.0), auto_augment=auto_augment,
+                          interpolation="bicubic", re_prob=re_prob, re_mode="pixel", re_count=1,
+                          mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    _patch_posterize(tf)
+    return v2.Compose([v2.ToPILImage(), tf])
+
+
+def _posterize(img, bits_to_keep, **_):
+    from PIL import Image, ImageOps
+
+    if bits_to_keep >= 8:
+        return img
+    if bits_to_keep <= 0:  # what Pillow < 12 returned for 0 bits; Pillow >= 12 raises instead
+        return Image.new(img.mode, img.size)
+    return ImageOps.posterize(img, bits_to_keep)
+
+
+def _patch_posterize(tf) -> None:
+    """timm's RandAugment asks for 0-bit posterize at magnitude 10 (reachable with mstd > 0), which current
+    Pillow rejects; keep the old result (a black image) instead of failing the sample."""
+    from timm.data.auto_augment import RandAugment
+
+    for t in getattr(tf, "transforms", []):
+        if isinstance(t, RandAugment):
+            for op in t.ops:
+                if op.name.startswith("Posterize"):
+                    op.aug_fn = _posterize

@@ -88,7 +88,7 @@ class Block(nn.Module):
         return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
 
 
-PosEmbedKind = Literal["sincos", "learned", "none"]
+PosEmbedKind = Literal["sincos", "sincos_trainable", "learned", "none"]
 GlobalPool = Literal["token", "avg"]
 
 
@@ -114,7 +114,8 @@ class VisionTransformer(nn.Module):
     """Plain ViT: patch embedding, optional cls token, position table, pre-norm blocks, readout, head.
 
     pos_embed="sincos" gives a fixed table (requires_grad False, kept in the state dict) in the layout
-    `sincos_order` ("mae": column first, "mocov3": row first). global_pool="avg" averages patch tokens and
+    `sincos_order` ("mae": column first, "mocov3": row first); "sincos_trainable" starts from that table
+    and trains it (MAE fine-tuning); "learned" starts from N(0, 0.02). global_pool="avg" averages patch tokens and
     applies `fc_norm` (the final `norm` becomes Identity, as in MAE fine-tuning); "token" reads the cls
     token after `norm`.
     """
@@ -146,8 +147,9 @@ class VisionTransformer(nn.Module):
         if pos_embed == "none":
             self.pos_embed = None
         else:
-            self.pos_embed = nn.Parameter(torch.zeros(1, num_pos, embed_dim), requires_grad=pos_embed == "learned")
-            if pos_embed == "sincos":
+            trainable = pos_embed != "sincos"
+            self.pos_embed = nn.Parameter(torch.zeros(1, num_pos, embed_dim), requires_grad=trainable)
+            if pos_embed.startswith("sincos"):
                 grid = self.patch_embed.grid_size
                 table = sincos_2d(embed_dim, grid[0], grid[1], cls_token=class_token, order=sincos_order)
                 self.pos_embed.data.copy_(table.unsqueeze(0))

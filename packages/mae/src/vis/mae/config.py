@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Annotated
 
-from vis.core.config import TrainConfig, _check
+import tyro
+
+from vis.core.config import RunConfig, TrainConfig, ViTOptions, check
+
+
+@dataclass
+class DecoderOptions:
+    """The MAE decoder (the paper's: 512-d, 8 blocks, 16 heads)."""
+
+    decoder_embed_dim: int = 512
+    decoder_depth: int = 8
+    decoder_num_heads: int = 16
+
+    def validate(self) -> None:
+        check(self.decoder_embed_dim % 4 == 0 and self.decoder_embed_dim % self.decoder_num_heads == 0,
+              "decoder_embed_dim", "must be divisible by 4 and by --decoder-num-heads", self.decoder_embed_dim)
 
 
 @dataclass
 class PretrainConfig(TrainConfig):
     """mae-pretrain options; every field is a --kebab-case flag."""
 
+    vit: Annotated[ViTOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=ViTOptions)
+    decoder: Annotated[DecoderOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=DecoderOptions)
     input_size: int = 224
-    patch_size: int = 16
-    embed_dim: int = 768
-    depth: int = 12
-    num_heads: int = 12
-    decoder_embed_dim: int = 512
-    decoder_depth: int = 8
-    decoder_num_heads: int = 16
     mask_ratio: float = 0.75
     norm_pix_loss: bool = True
     """Regress per-patch normalised pixels (unbiased variance, eps 1e-6)."""
@@ -32,13 +43,40 @@ class PretrainConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
-        _check(0 < self.mask_ratio < 1, "mask_ratio", "must be in (0, 1)", self.mask_ratio)
-        _check(self.input_size % self.patch_size == 0, "input_size", f"must be a multiple of --patch-size "
-               f"{self.patch_size}", self.input_size)
-        _check(self.embed_dim % self.num_heads == 0, "embed_dim", f"must be divisible by --num-heads "
-               f"{self.num_heads}", self.embed_dim)
-        _check(self.embed_dim % 4 == 0, "embed_dim", "must be divisible by 4 (2-D sin-cos)", self.embed_dim)
-        _check(self.decoder_embed_dim % 4 == 0 and self.decoder_embed_dim % self.decoder_num_heads == 0,
-               "decoder_embed_dim", "must be divisible by 4 and by --decoder-num-heads", self.decoder_embed_dim)
-        _check(0 < self.crop_min_scale <= 1, "crop_min_scale", "must be in (0, 1]", self.crop_min_scale)
-        _check(self.knn_every >= 0, "knn_every", "must be >= 0", self.knn_every)
+        self.vit.validate()
+        self.decoder.validate()
+        check(0 < self.mask_ratio < 1, "mask_ratio", "must be in (0, 1)", self.mask_ratio)
+        check(self.input_size % self.vit.patch_size == 0, "input_size",
+              f"must be a multiple of --patch-size {self.vit.patch_size}", self.input_size)
+        check(0 < self.crop_min_scale <= 1, "crop_min_scale", "must be in (0, 1]", self.crop_min_scale)
+        check(self.knn_every >= 0, "knn_every", "must be >= 0", self.knn_every)
+
+
+@dataclass
+class VisualizeConfig(RunConfig):
+    """mae-visualize options. For a vis checkpoint the architecture comes from the checkpoint's own config;
+    for an official file from these flags (the vit-* recipes match the released visualize files)."""
+
+    checkpoint: str | None = None
+    """MAE weights with the decoder: a vis mae-pretrain checkpoint, or an official full / visualize file."""
+    images: list[str] = field(default_factory=list)
+    """Image files to reconstruct (default: --num-samples samples of --data)."""
+    num_samples: int = 8
+    mask_seed: int = 0
+    """Seed of the random masks (same seed, same masks)."""
+    vit: Annotated[ViTOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=ViTOptions)
+    decoder: Annotated[DecoderOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=DecoderOptions)
+    input_size: int = 224
+    mask_ratio: float = 0.75
+    norm_pix_loss: bool = True
+    """The model predicts per-patch normalised pixels; shown de-normalised with each target patch's stats."""
+
+    def validate(self) -> None:
+        super().validate()
+        check(self.checkpoint is not None, "checkpoint", "is required", self.checkpoint)
+        check(0 < self.mask_ratio < 1, "mask_ratio", "must be in (0, 1)", self.mask_ratio)
+        check(self.num_samples >= 1, "num_samples", "must be >= 1", self.num_samples)
+        from pathlib import Path
+
+        for img in self.images:
+            check(Path(img).is_file(), "images", "names a file that does not exist", img)

@@ -13,19 +13,19 @@ from typing import Any
 
 import torch
 
-from vis.core.cli import run_cli
+from vis.core.cli import EntryPoint
 from vis.core.data import SeededDataset, parse_data_spec
 from vis.core.data.transforms import center_crop, random_resized_crop_flip
-from vis.core.dist import init_distributed, seed_everything
+from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
 from vis.core.eval.knn import extract_features, knn_accuracy
-from vis.core.logger import format_line, setup_console
+from vis.core.logger import format_line
 from vis.core.models import per_sample_noise
 from vis.core.optim import param_groups
 from vis.core.viz import save_image_grid
 from vis.mae.config import PretrainConfig
 from vis.mae.model import MaskedAutoencoderViT
-from vis.mae.recipes import RECIPES
+from vis.mae.recipes import PRETRAIN_RECIPES
 from vis.mae.reconstruct import reconstruction_rows
 
 log = logging.getLogger("vis")
@@ -33,9 +33,8 @@ log = logging.getLogger("vis")
 
 def build_model(cfg: PretrainConfig) -> MaskedAutoencoderViT:
     return MaskedAutoencoderViT(
-        img_size=cfg.input_size, patch_size=cfg.patch_size, embed_dim=cfg.embed_dim, depth=cfg.depth,
-        num_heads=cfg.num_heads, decoder_embed_dim=cfg.decoder_embed_dim, decoder_depth=cfg.decoder_depth,
-        decoder_num_heads=cfg.decoder_num_heads, mask_ratio=cfg.mask_ratio, norm_pix_loss=cfg.norm_pix_loss,
+        img_size=cfg.input_size, **vars(cfg.vit), **vars(cfg.decoder), mask_ratio=cfg.mask_ratio,
+        norm_pix_loss=cfg.norm_pix_loss,
     )
 
 
@@ -50,9 +49,7 @@ def encode_avg(model: MaskedAutoencoderViT):
 
 
 def main(cfg: PretrainConfig) -> dict[str, Any]:
-    ctx = init_distributed(cfg.device)
-    setup_console(ctx.rank)
-    seed_everything(cfg.seed, ctx.rank)
+    ctx = start_run(cfg.device, cfg.seed)
     spec = parse_data_spec(cfg.data)
     train = SeededDataset(spec.dataset("train"), random_resized_crop_flip(cfg.input_size, (cfg.crop_min_scale, 1.0)),
                           cfg.seed)
@@ -112,14 +109,8 @@ def write_figures(cfg: PretrainConfig, model: MaskedAutoencoderViT, spec, eval_t
     log.info(f"reconstructions: {path} (columns: original | masked | reconstruction | reconstruction + visible)")
 
 
-def run(args: list[str] | None = None) -> Any:
-    """Run mae-pretrain with these command-line arguments; returns main's result (or the submitted job)."""
-    return run_cli(PretrainConfig, RECIPES, main, args=args, prog="mae-pretrain", description=__doc__)
-
-
-def cli() -> None:
-    """Console entry point `mae-pretrain`."""
-    run()
+entry = EntryPoint(PretrainConfig, PRETRAIN_RECIPES, main, prog="mae-pretrain", description=__doc__)
+run, cli = entry.run, entry.cli
 
 
 if __name__ == "__main__":

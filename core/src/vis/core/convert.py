@@ -1,0 +1,94 @@
+"""Converters that import official released checkpoints (and vis's own) into vis-core models, with strict
+key accounting: every key is either loaded, or in a documented set of keys that may be missing or dropped.
+Anything else fails with a one-line error listing the missing and unexpected keys."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from vis.core import checkpoint as ckpt
+from vis.core.errors import UserError
+from vis.core.models.pos_embed import resize_pos_embed
+
+StateDict = dict[str, torch.Tensor]
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """A checkpoint file, vis or official (official MAE / DeiT files store `args` as an
+    argparse.Namespace, which is allowed as plain data; anything else that would import code is refused)."""
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        return ckpt.load(path)
+
+
+def model_state(state: dict, path: str | Path) -> StateDict:
+    """The model weights in a loaded checkpoint: under `model`, or the whole dict if it is a state dict."""
+    sd = state.get("model", state)
+    if not isinstance(sd, dict) or not sd or not all(torch.is_tensor(v) for v in sd.values()):
+        raise UserError("no model weights in checkpoint", str(path), "expected a state dict under 'model'")
+    return sd
+
+
+def read_weights(path: str | Path) -> StateDict:
+    """The model weights of a checkpoint file (see read_checkpoint)."""
+    return model_state(read_checkpoint(path), path)
+
+
+def split_mae(sd: StateDict) -> tuple[StateDict, StateDict]:
+    """(encoder, decoder) state dicts from an MAE checkpoint: vis's `encoder.*` / `decoder.*` layout, or the
+    official flat layout where the decoder is `mask_token` plus `decoder_*` and the rest is a timm ViT."""
+    if any(k.startswith("encoder.") for k in sd):
+        enc = {k[len("encoder."):]: v for k, v in sd.items() if k.startswith("encoder.")}
+        dec = {k[len("decoder."):]: v for k, v in sd.items() if k.startswith("decoder.")}
+        return enc, dec
+    is_dec = lambda k: k == "mask_token" or k.startswith("decoder_")
+    return {k: v for k, v in sd.items() if not is_dec(k)}, {k: v for k, v in sd.items() if is_dec(k)}
+
+
+def _fit_pos_embed(sd: StateDict, model: nn.Module, key: str = "pos_embed") -> None:
+    target = getattr(model, key, None)
+    if key in sd and target is not None and sd[key].shape != target.shape:
+        grid = model.patch_embed.grid_size
+        sd[key] = resize_pos_embed(sd[key], grid, getattr(model, "num_prefix_tokens", 1))
+
+
+def strict_load(model: nn.Module, sd: StateDict, source: str, may_miss: set[str] = frozenset(),
+                may_drop: set[str] = frozenset()) -> None:
+    """Load `sd`; keys missing from it must be in `may_miss`, keys the model lacks must be in `may_drop`."""
+    own = model.state_dict()
+    unexpected = sorted(set(sd) - set(own) - set(may_drop))
+    missing = sorted(set(own) - set(sd) - set(may_miss))
+    shape = sorted(k for k in set(sd) & set(own) if sd[k].shape != own[k].shape)
+    if unexpected or missing or shape:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:8])}{' ...' if len(unexpected) > 8 else ''}")
+        if shape:
+            parts.append("shape mismatch " + ", ".join(f"{k} {tuple(sd[k].shape)} vs {tuple(own[k].shape)}"
+                                                       for k in shape[:4]))
+        raise UserError("checkpoint does not fit the model", source, "; ".join(parts))
+    model.load_state_dict({k: v for k, v in sd.items() if k in own}, strict=False)
+
+
+def load_vit_from_mae(model: nn.Module, sd: StateDict, source: str) -> list[str]:
+    """Initialise a vis-core VisionTransformer from an MAE checkpoint (pre-trained encoder-only, full
+    encoder + decoder, or fine-tuned; official or vis). The decoder is dropped; a head of another shape is
+    dropped and left to the caller to re-initialise; the position table is interpolated to the model's grid;
+    with average pooling the pre-trained final `norm` is dropped (the model has `fc_norm` instead). Returns
+    the model keys left at their initial values."""
+    enc, _ = split_mae(sd)
+    enc = dict(enc)
+    own = model.state_dict()
+    for k in ("head.weight", "head.bias"):
+        if k in enc and (k not in own or enc[k].shape != own[k].shape):
+            del enc[k]
+    _fit_pos_embed(enc, model)
+    may_miss = {"head.weight", "head.bias", "fc_norm.weight", "fc_norm.bias"}
+    may_drop = {"norm.weight", "norm.bias", "fc_norm.weight", "fc_norm.bias"}
+    strict_load(model, enc, source, may_miss=may_miss, may_drop=may_drop)
+    return sorted(set(own) - set(enc))
