@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
-from torchvision.io import ImageReadMode, decode_image
+from PIL import Image
 
 from vis.core.errors import UserError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
+
+
+def read_image(path: str | Path) -> torch.Tensor:
+    """An image file as uint8 RGB [3, H, W] (PIL: torchvision's decoders are deprecated since 0.29)."""
+    with Image.open(path) as img:
+        return torch.from_numpy(np.asarray(img.convert("RGB")).copy()).permute(2, 0, 1)
 
 
 class ImageFolder(torch.utils.data.Dataset):
@@ -35,7 +42,7 @@ class ImageFolder(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         path, label = self.samples[i]
-        return decode_image(str(path), mode=ImageReadMode.RGB), label
+        return read_image(path), label
 
     def describe(self, i: int) -> str:
         return str(self.samples[i][0])

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torchvision.io import ImageReadMode, decode_image
 
 from vis.core.checkpoint import FORMAT
 from vis.core.cli import EntryPoint
 from vis.core.convert import model_state, read_checkpoint, split_mae, strict_load
 from vis.core.data import parse_data_spec
+from vis.core.data.folder import read_image
 from vis.core.data.transforms import center_crop
 from vis.core.dist import start_run
 from vis.core.errors import UserError
@@ -55,7 +55,7 @@ def main(cfg: VisualizeConfig) -> dict[str, Any]:
     size = model.encoder.patch_embed.img_size
     tf = center_crop(size)
     if cfg.images:
-        imgs = [tf(decode_image(p, mode=ImageReadMode.RGB)) for p in cfg.images]
+        imgs = [tf(read_image(p)) for p in cfg.images]
     else:
         data = parse_data_spec(cfg.data).dataset("val" if parse_data_spec(cfg.data).has_split("val") else "train")
         n = min(cfg.num_samples, len(data))
