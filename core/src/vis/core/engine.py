@@ -222,6 +222,8 @@ class Trainer:
                  f"{ctx.world_size} = global batch {self.global_batch}; lr {self.base_lr:.3e} "
                  f"(blr {cfg.blr:g}); {self.iters_per_epoch // cfg.accum_iter} steps per epoch")
         last: dict[str, Any] = {}
+        if self.epoch >= cfg.epochs:
+            log.info(f"training already complete ({self.epoch} of {cfg.epochs} epochs); raise --epochs to go on")
         try:
             while self.epoch < cfg.epochs:
                 last = self._train_epoch(mlog) or last

@@ -49,8 +49,7 @@ class MetricLog:
     def write(self, record: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_jsonl(self.path, record)
         step = record.get("step", 0)
         for k, v in record.items():
             if isinstance(v, (int, float)) and k not in ("step", "epoch"):
@@ -59,6 +58,12 @@ class MetricLog:
     def close(self) -> None:
         if self._tb is not None:
             self._tb.close()
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON record to a log.jsonl file."""
+    with Path(path).open("a") as f:
+        f.write(json.dumps(record) + "\n")
 
 
 def format_line(record: dict[str, Any]) -> str:

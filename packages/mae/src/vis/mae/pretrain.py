@@ -19,7 +19,7 @@ from vis.core.data.transforms import center_crop, random_resized_crop_flip
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
 from vis.core.eval.knn import extract_features, knn_accuracy
-from vis.core.logger import format_line
+from vis.core.logger import append_jsonl, format_line
 from vis.core.models import per_sample_noise
 from vis.core.optim import param_groups
 from vis.core.viz import save_image_grid
@@ -89,11 +89,7 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
         baseline = knn(build_model(cfg).to(ctx.device))
         summary = {"step": trainer.step, "knn_top1": result["knn_top1"], "knn_top1_random_init": baseline}
         if ctx.is_main:
-            from vis.core.logger import MetricLog
-
-            mlog = MetricLog(trainer.out, True)
-            mlog.write(summary)
-            mlog.close()
+            append_jsonl(trainer.out / "log.jsonl", summary)
         log.info(format_line(summary))
         result = {**result, **summary}
     return result
