@@ -71,7 +71,11 @@ class ViTOptions:
     depth: int = 12
     num_heads: int = 12
 
-    def validate(self) -> None:
+    def validate(self, input_size: int | None = None) -> None:
+        """Check the sizes (and that `input_size`, when given, is a whole number of patches)."""
+        if input_size is not None:
+            check(input_size % self.patch_size == 0, "input_size", f"must be a multiple of --patch-size "
+                  f"{self.patch_size}", input_size)
         check(self.embed_dim % self.num_heads == 0, "embed_dim", f"must be divisible by --num-heads "
                f"{self.num_heads}", self.embed_dim)
         check(self.embed_dim % 4 == 0, "embed_dim", "must be divisible by 4 (2-D sin-cos)", self.embed_dim)

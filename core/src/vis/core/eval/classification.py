@@ -4,13 +4,37 @@ each rank taking an interleaved share, summed across ranks."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+import tyro
 
+from vis.core.config import TrainConfig, ViTOptions, check
 from vis.core.dist import DistContext, world_size
+
+
+@dataclass
+class ClassifierConfig(TrainConfig):
+    """What fine-tuning and linear probing share: the ViT, the weights to start from, the readout."""
+
+    vit: Annotated[ViTOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=ViTOptions)
+    finetune: str | None = None
+    """Pre-trained weights to start from (vis or official checkpoint); omit to start from random init."""
+    input_size: int = 224
+    global_pool: bool = False
+    """Read out the mean of the patch tokens through fc_norm instead of the cls token after the final norm."""
+    eval_batch_size: int = 256
+
+    def validate(self) -> None:
+        super().validate()
+        self.vit.validate(self.input_size)
+        if self.finetune is not None:
+            check(Path(self.finetune).is_file(), "finetune", "is not a file", self.finetune)
 
 
 @torch.no_grad()

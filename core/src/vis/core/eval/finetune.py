@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 import torch
 import torch.nn as nn
-import tyro
 
-from vis.core.config import TrainConfig, ViTOptions, check
+from vis.core.config import check
 from vis.core.convert import StateDict, read_weights
 from vis.core.data import SeededDataset, parse_data_spec
 from vis.core.data.transforms import center_crop, finetune_train
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
-from vis.core.eval.classification import evaluate_classifier
+from vis.core.eval.classification import ClassifierConfig, evaluate_classifier
 from vis.core.models.vit import VisionTransformer, trunc_normal_head_
 from vis.core.optim import param_groups, vit_layer_id
 
@@ -30,17 +29,12 @@ WeightLoader = Callable[[nn.Module, StateDict, str], list[str]]
 
 
 @dataclass
-class FinetuneConfig(TrainConfig):
+class FinetuneConfig(ClassifierConfig):
     """Fine-tuning options; every field is a --kebab-case flag."""
 
-    vit: Annotated[ViTOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=ViTOptions)
-    finetune: str | None = None
-    """Pre-trained weights to start from (vis or official checkpoint); omit to start from random init."""
-    input_size: int = 224
+    global_pool: bool = True
     drop_path: float = 0.1
     layer_decay: float = 0.75
-    global_pool: bool = True
-    """Average-pool the patch tokens and apply fc_norm (else: the cls token after the final norm)."""
     mixup: float = 0.8
     cutmix: float = 1.0
     smoothing: float = 0.1
@@ -49,23 +43,15 @@ class FinetuneConfig(TrainConfig):
     aa: str | None = "rand-m9-mstd0.5-inc1"
     """timm RandAugment policy (None: off)."""
     crop_min_scale: float = 0.08
-    eval_batch_size: int = 256
 
     def validate(self) -> None:
         super().validate()
-        self.vit.validate()
-        check(self.input_size % self.vit.patch_size == 0, "input_size",
-              f"must be a multiple of --patch-size {self.vit.patch_size}", self.input_size)
         check(0 <= self.drop_path < 1, "drop_path", "must be in [0, 1)", self.drop_path)
         check(0 < self.layer_decay <= 1, "layer_decay", "must be in (0, 1]", self.layer_decay)
         for name in ("mixup", "cutmix", "smoothing", "reprob"):
             check(getattr(self, name) >= 0, name, "must be >= 0", getattr(self, name))
         check(not (self.mixup or self.cutmix) or self.batch_size % 2 == 0, "batch_size",
               "must be even with mixup / cutmix", self.batch_size)
-        if self.finetune is not None:
-            from pathlib import Path
-
-            check(Path(self.finetune).is_file(), "finetune", "is not a file", self.finetune)
 
 
 def build_classifier(cfg: FinetuneConfig, num_classes: int) -> VisionTransformer:

@@ -4,22 +4,19 @@ TF-style RandomResizedCrop. At the end it checks that no backbone weight or buff
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn as nn
-import tyro
 
-from vis.core.config import TrainConfig, ViTOptions, check
 from vis.core.convert import read_weights
 from vis.core.data import SeededDataset, parse_data_spec
 from vis.core.data.transforms import center_crop, linear_probe_train
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
 from vis.core.errors import RunError
-from vis.core.eval.classification import evaluate_classifier
+from vis.core.eval.classification import ClassifierConfig, evaluate_classifier
 from vis.core.eval.finetune import WeightLoader
 from vis.core.models.vit import VisionTransformer, trunc_normal_head_
 from vis.core.optim import param_groups
@@ -28,24 +25,9 @@ log = logging.getLogger("vis")
 
 
 @dataclass
-class LinearProbeConfig(TrainConfig):
-    """Linear-probe options; every field is a --kebab-case flag."""
-
-    vit: Annotated[ViTOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=ViTOptions)
-    finetune: str | None = None
-    """Pre-trained weights of the frozen encoder (omit to probe a random encoder)."""
-    input_size: int = 224
-    global_pool: bool = False
-    """Probe the mean of patch tokens through a fresh, frozen (non-affine) fc_norm instead of the cls token."""
-    eval_batch_size: int = 256
-
-    def validate(self) -> None:
-        super().validate()
-        self.vit.validate()
-        check(self.input_size % self.vit.patch_size == 0, "input_size",
-              f"must be a multiple of --patch-size {self.vit.patch_size}", self.input_size)
-        if self.finetune is not None:
-            check(Path(self.finetune).is_file(), "finetune", "is not a file", self.finetune)
+class LinearProbeConfig(ClassifierConfig):
+    """Linear-probe options (cls token by default; --global-pool probes the mean of patch tokens through a
+    fresh, frozen, non-affine fc_norm); every field is a --kebab-case flag."""
 
 
 class LinearProbe(nn.Module):

@@ -43,11 +43,9 @@ class PretrainConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
-        self.vit.validate()
+        self.vit.validate(self.input_size)
         self.decoder.validate()
         check(0 < self.mask_ratio < 1, "mask_ratio", "must be in (0, 1)", self.mask_ratio)
-        check(self.input_size % self.vit.patch_size == 0, "input_size",
-              f"must be a multiple of --patch-size {self.vit.patch_size}", self.input_size)
         check(0 < self.crop_min_scale <= 1, "crop_min_scale", "must be in (0, 1]", self.crop_min_scale)
         check(self.knn_every >= 0, "knn_every", "must be >= 0", self.knn_every)
 
