@@ -38,10 +38,6 @@ class Preemption:
     def _on_signal(self, signum, frame) -> None:
         self.requested = True
 
-    @property
-    def active(self) -> bool:
-        return callable(self._submitit_handler)
-
     def requeue(self, rank: int) -> None:
         """Call after last.pt is written. Rank 0 lets submitit requeue and exit; other ranks wait to be
         stopped by the scheduler (exiting first could make srun kill rank 0 before it requeues)."""
