@@ -109,9 +109,10 @@ def submit(cfg: Any, main: Callable[[Any], Any]) -> Any:
 
 
 def wait(job: Any) -> Any:
-    """Block until the job ends; on failure print the tail of its stderr and raise RunError."""
+    """Block until the job ends (every task of it); return rank 0's result. On failure print the tail of
+    its stderr and raise RunError."""
     try:
-        return job.result()
+        return job.results()[0]
     except Exception as e:
         tail = "\n".join((job.stderr() or "").splitlines()[-20:])
         print(tail, file=sys.stderr)
