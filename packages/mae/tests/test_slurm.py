@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,18 @@ def _controller_reachable() -> bool:
 pytestmark = [pytest.mark.slurm,
               pytest.mark.skipif(not _controller_reachable(), reason="no reachable SLURM controller")]
 
+def _final_state(job_id: str, timeout: float = 60) -> str:
+    """The job's state in SLURM accounting once it is final (results arrive before accounting catches up)."""
+    end, state = time.time() + timeout, ""
+    while time.time() < end:
+        out = subprocess.run(["sacct", "-j", job_id, "-X", "-n", "-o", "State"], capture_output=True, text=True)
+        state = out.stdout.strip()
+        if state and state not in ("PENDING", "RUNNING", "COMPLETING"):
+            return state
+        time.sleep(1)
+    return state
+
+
 ENV = {"OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}
 
 
@@ -40,6 +53,5 @@ def test_two_rank_job_matches_torchrun(tmp_path, fast_args, mae_pretrain):
     job_id, log = found.group(1), Path(found.group(2))
     assert log.is_file() and log.is_relative_to(out / "slurm") and job_id in log.name
     assert "world size 2 = global batch 64" in log.read_text()
-    state = subprocess.run(["sacct", "-j", job_id, "-X", "-n", "-o", "State"], capture_output=True, text=True)
-    assert "COMPLETED" in state.stdout
+    assert _final_state(job_id) == "COMPLETED"
     assert_bitwise_equal(final_weights(tmp_path / "torchrun"), final_weights(out))
