@@ -19,11 +19,6 @@ class DataSpec:
     kind: str
     path: str = ""
 
-    @property
-    def native_size(self) -> int | None:
-        """Image side of built-in data (None for folders of arbitrary images)."""
-        return 32 if self.kind == "digits" else None
-
     def dataset(self, split: str = "train") -> torch.utils.data.Dataset:
         if self.kind == "digits":
             from vis.core.data.builtin import DigitsImages

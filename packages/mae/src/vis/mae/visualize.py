@@ -57,7 +57,8 @@ def main(cfg: VisualizeConfig) -> dict[str, Any]:
     if cfg.images:
         imgs = [tf(read_image(p)) for p in cfg.images]
     else:
-        data = parse_data_spec(cfg.data).dataset("val" if parse_data_spec(cfg.data).has_split("val") else "train")
+        spec = parse_data_spec(cfg.data)
+        data = spec.dataset("val" if spec.has_split("val") else "train")
         n = min(cfg.num_samples, len(data))
         imgs = [tf(data[i * max(len(data) // n, 1)][0]) for i in range(n)]
     rows = reconstruction_rows(model, torch.stack(imgs).to(ctx.device), mask_seed=cfg.mask_seed)
