@@ -2,7 +2,7 @@ import functools
 
 import pytest
 
-from vis.core.testing import run_script
+from vis.core.testing import run_script, torchrun
 
 # a very small MAE on digits: fast enough for resume, distributed and launch tests
 FAST = [
@@ -10,11 +10,27 @@ FAST = [
     "--decoder-num-heads", "2", "--batch-size", "64", "--epochs", "2", "--warmup-epochs", "1", "--knn-every", "0",
     "--num-figures", "2", "--log-every", "5", "--blr", "5e-3",
 ]
+# two processes of 32 on CPU, every step logged (tests follow the run), 4 epochs of 22 steps
+TWO_RANKS = [*FAST, "--batch-size", "32", "--epochs", "4", "--log-every", "1", "--num-workers", "0"]
+GLOO_ENV = {"GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
 
 
 @pytest.fixture
 def fast_args() -> list[str]:
     return list(FAST)
+
+
+@pytest.fixture
+def two_rank_args() -> list[str]:
+    return list(TWO_RANKS)
+
+
+@pytest.fixture
+def gloo_env(monkeypatch) -> dict[str, str]:
+    """Loopback gloo and one thread per process, here and in jobs submitted from here (sbatch exports them)."""
+    for key, value in GLOO_ENV.items():
+        monkeypatch.setenv(key, value)
+    return dict(GLOO_ENV)
 
 
 @pytest.fixture
@@ -29,3 +45,14 @@ def tiny_pretrained(tmp_path_factory):
     proc = run_script("mae-pretrain", "--recipe", "tiny", "--output-dir", out)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc
+
+
+@pytest.fixture(scope="session")
+def two_rank_reference(tmp_path_factory):
+    """An uninterrupted DDP run of TWO_RANKS under torchrun (2 gloo processes): the output folder. SLURM,
+    preemption, lost-rank and FSDP runs of the same arguments are compared with it."""
+    out = tmp_path_factory.mktemp("two-rank-reference")
+    proc = run_script("mae-pretrain", *TWO_RANKS, "--output-dir", out, env=GLOO_ENV,
+                      launcher=torchrun(2, "vis.mae.pretrain", 29741))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import tyro
@@ -68,3 +69,12 @@ class EntryPoint:
 
     def cli(self) -> None:
         self.run()
+
+    def submit_array(self, arg_lists: Sequence[Sequence[object]], folder: str | Path) -> list[Any]:
+        """Submit one run per argument list (the command's flags, each with its own --output-dir) as one SLURM
+        array job, with the launch options of the first; collect with `vis.core.launch.wait_all`."""
+        from vis.core.launch import submit_array
+
+        cfgs = [parse(self.config_cls, self.recipes, [str(a) for a in args], self.prog, self.description)
+                for args in arg_lists]
+        return submit_array(cfgs, self.main, folder)

@@ -124,6 +124,10 @@ class TrainConfig(RunConfig):
     weight_decay: float = 0.05
     clip_grad: float | None = None
     precision: Precision = "fp32"
+    parallel: Literal["ddp", "fsdp"] = "ddp"
+    """With several processes: 'ddp' replicates the model; 'fsdp' shards parameters, gradients and optimizer
+    state (FSDP2) for models that do not fit one device, with sharded checkpoints (resume on the same world
+    size)."""
     resume: str = "auto"
     """'auto': resume from <output-dir>/checkpoints/last.pt when it exists; 'none'; or a checkpoint path."""
     save_every: int = 20

@@ -19,9 +19,15 @@ StateDict = dict[str, torch.Tensor]
 
 def read_checkpoint(path: str | Path) -> dict:
     """A checkpoint file, vis or official (official MAE / DeiT files store `args` as an
-    argparse.Namespace, which is allowed as plain data; anything else that would import code is refused)."""
+    argparse.Namespace, which is allowed as plain data; anything else that would import code is refused). The
+weights of a sharded (--parallel fsdp) checkpoint are read from the folder it names."""
     with torch.serialization.safe_globals([argparse.Namespace]):
-        return ckpt.load(path)
+        state = ckpt.load(path)
+    if "sharded" in state and "model" not in state:  # written under --parallel fsdp
+        from vis.core.fsdp import read_sharded_model
+
+        state["model"] = read_sharded_model(Path(path).parent / state["sharded"])
+    return state
 
 
 def model_state(state: dict, path: str | Path) -> StateDict:

@@ -3,15 +3,19 @@
 A method hands the Trainer a `Task`: its model, its training data, a forward function returning
 {"loss": ..., other scalars}, its parameter groups and optional hooks. The Trainer owns everything else:
 per-iteration lr (warm-up + cosine, times each group's lr_scale), gradient accumulation (no all-reduce on
-non-final micro-steps), clipping, AMP, non-finite loss detection, logging, checkpoints and exact resume.
+non-final micro-steps), clipping, AMP, non-finite loss detection, logging, checkpoints and exact resume,
+under DDP or FSDP2 (--parallel fsdp: sharded parameters, gradients, optimizer state and checkpoints).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
+import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +27,14 @@ import torch.nn as nn
 import yaml
 
 from vis.core import checkpoint as ckpt
+from vis.core import fsdp
 from vis.core.config import TrainConfig
 from vis.core.data.loader import SeededDataset, ShardedBatchSampler, make_loader
 from vis.core.dist import DistContext, any_rank, barrier, mean_over_ranks
 from vis.core.errors import RunError, UserError
 from vis.core.launch import PREEMPTION
 from vis.core.logger import MetricLog, format_line, progress
+from vis.core.models.vit import Block
 from vis.core.optim import LARS, effective_lr, warmup_cosine
 
 log = logging.getLogger("vis")
@@ -49,11 +55,14 @@ class Task:
     betas: tuple[float, float] = (0.9, 0.999)
     after_step: Callable[[int], None] | None = None
     """Called after each optimizer step with the step count (e.g. a momentum-encoder update)."""
-    evaluate: Callable[[int], dict[str, float]] | None = None
-    """Called at the end of each epoch with the epoch index; its metrics are logged."""
+    evaluate: Callable[[int, nn.Module], dict[str, float]] | None = None
+    """Called on every rank at the end of each epoch with the epoch index and the model with full weights
+    (unsharded under FSDP); its metrics are logged."""
     eval_every: int = 1
     best_metric: str | None = None
     """A metric of `evaluate` (higher is better); the checkpoint with its best value is kept as best.pt."""
+    fsdp_units: tuple[type[nn.Module], ...] = (Block,)
+    """Module types that become their own FSDP unit under --parallel fsdp (the transformer blocks)."""
 
 
 def _to_device(batch: Batch, device: torch.device) -> Batch:
@@ -67,10 +76,18 @@ class Trainer:
         self.cfg, self.task, self.ctx = cfg, task, ctx
         self.out = Path(cfg.output_dir)
         self.ckpt_dir = self.out / "checkpoints"
+        self.fsdp = cfg.parallel == "fsdp" and ctx.distributed
+        if cfg.parallel == "fsdp" and not ctx.distributed:
+            log.info("--parallel fsdp with one process: nothing to shard, training unsharded")
+        # an unsharded copy for evaluation hooks and figures (kept on the CPU until first used)
+        self._eval_copy = copy.deepcopy(task.model) if self.fsdp else None
         self.model = task.model.to(ctx.device)
-        if ctx.distributed:
+        if self.fsdp:
+            self.model = fsdp.shard_model(self.model, task.fsdp_units)
+            self.wrapped: nn.Module = self.model
+        elif ctx.distributed:
             ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-            self.wrapped: nn.Module = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+            self.wrapped = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         else:
             self.wrapped = self.model
         self.sampler = ShardedBatchSampler(len(task.train_data), cfg.batch_size, ctx.world_size, ctx.rank, cfg.seed)
@@ -113,10 +130,10 @@ class Trainer:
             dist.all_gather_object(rngs, ckpt.rng_state())
         else:
             rngs = [ckpt.rng_state()]
+        weights = {} if self.fsdp else {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
         return {
             "format": ckpt.FORMAT,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            **weights,
             "scaler": self.scaler.state_dict(),
             "epoch": self.epoch,
             "iter_in_epoch": self.iter_in_epoch,
@@ -129,15 +146,45 @@ class Trainer:
         }
 
     def save(self, periodic: bool = False, best: bool = False) -> None:
-        """Write last.pt (plus checkpoint-<epoch>.pt when periodic, best.pt when best) atomically on rank 0."""
+        """Write last.pt (plus checkpoint-<epoch>.pt when periodic, best.pt when best) atomically on rank 0.
+        Under FSDP every rank first writes its shards into a new folder, which these files then name."""
         state = self.state_dict()  # collective: every rank takes part
-        if self.ctx.is_main:
-            if periodic:
-                ckpt.save_atomic(state, self.ckpt_dir / f"checkpoint-{self.epoch - 1}.pt")
-            if best:
-                ckpt.save_atomic(state, self.ckpt_dir / "best.pt")
-            ckpt.save_atomic(state, self.last_path)
+        try:
+            if self.fsdp:
+                state["sharded"] = self._save_shards()
+            if self.ctx.is_main:
+                if periodic:
+                    ckpt.save_atomic(state, self.ckpt_dir / f"checkpoint-{self.epoch - 1}.pt")
+                if best:
+                    ckpt.save_atomic(state, self.ckpt_dir / "best.pt")
+                ckpt.save_atomic(state, self.last_path)
+                if self.fsdp:
+                    self._prune_shards()
+        except OSError as e:
+            raise RunError(f"could not write a checkpoint at step {self.step}: {e.strerror or e}", str(self.ckpt_dir),
+                           "the previous last.pt is kept; free space or choose another --output-dir, then rerun "
+                           "the same command") from None
         barrier()
+
+    def _save_shards(self) -> str:
+        name = [f"shards-{self.step:08d}-{uuid.uuid4().hex[:8]}"]
+        dist.broadcast_object_list(name, src=0)  # one folder name on every rank
+        fsdp.save_sharded(self.model, self.optimizer, self.ckpt_dir / name[0])
+        return name[0]
+
+    def _prune_shards(self) -> None:
+        """Remove shard folders no checkpoint file names any more (superseded, or left by an interrupted save)."""
+        keep = {ckpt.load(p).get("sharded") for p in self.ckpt_dir.glob("*.pt")}
+        for folder in self.ckpt_dir.glob("shards-*"):
+            if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def eval_model(self) -> nn.Module:
+        """The model with full weights on this rank, for evaluation and figures; collective under FSDP."""
+        if self._eval_copy is None:
+            return self.model
+        self._eval_copy.load_state_dict(fsdp.full_state(self.model))
+        return self._eval_copy.to(self.ctx.device)
 
     def resume_path(self) -> Path | None:
         r = self.cfg.resume
@@ -149,13 +196,25 @@ class Trainer:
 
     def load(self, path: Path) -> None:
         state = ckpt.load(path)
-        missing = {"model", "optimizer", "epoch", "step", "iter_in_epoch", "rng"} - state.keys()
+        missing = {"epoch", "step", "iter_in_epoch", "rng"} - state.keys()
+        if "sharded" not in state:
+            missing |= {"model", "optimizer"} - state.keys()
         if missing:
             raise UserError(f"not a vis training checkpoint (missing {', '.join(sorted(missing))})", str(path),
                             "pass weights with --checkpoint/--finetune instead of --resume")
+        if ("sharded" in state) != self.fsdp:
+            written = "with" if "sharded" in state else "without"
+            raise UserError(f"checkpoint was written {written} --parallel fsdp on several processes", str(path),
+                            "resume with the parallel mode and world size it was written with")
+        if self.fsdp and state["env"]["world_size"] != self.ctx.world_size:
+            raise UserError(f"sharded checkpoint of {state['env']['world_size']} processes, this run has "
+                            f"{self.ctx.world_size}", str(path), "resume with the same world size")
         try:
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
+            if self.fsdp:
+                fsdp.load_sharded(self.model, self.optimizer, Path(path).parent / state["sharded"])
+            else:
+                self.model.load_state_dict(state["model"])
+                self.optimizer.load_state_dict(state["optimizer"])
         except (RuntimeError, ValueError, KeyError) as e:
             raise UserError("checkpoint does not match this model", str(path),
                             f"{str(e).splitlines()[0][:200]}") from None
@@ -233,7 +292,7 @@ class Trainer:
                 self.iter_in_epoch = 0
                 improved = False
                 if self.task.evaluate and (self.epoch % self.task.eval_every == 0 or self.epoch == cfg.epochs):
-                    metrics = self.task.evaluate(self.epoch - 1)
+                    metrics = self.task.evaluate(self.epoch - 1, self.eval_model())
                     key = self.task.best_metric
                     if key and key in metrics and (self.best is None or metrics[key] > self.best):
                         self.best, improved = metrics[key], True
@@ -250,6 +309,9 @@ class Trainer:
         finally:
             mlog.close()
         return last
+
+    def _no_sync(self) -> contextlib.AbstractContextManager:
+        return fsdp.no_gradient_sync(self.model) if self.fsdp else self.wrapped.no_sync()
 
     def _should_stop(self, saved: bool) -> bool:
         """At a step boundary: on preemption (any rank) save and requeue; after --stop-after-steps save and
@@ -283,7 +345,7 @@ class Trainer:
             if it % accum == 0:
                 self._set_lr(it)
             boundary = (it + 1) % accum == 0
-            sync = contextlib.nullcontext() if boundary or not ctx.distributed else self.wrapped.no_sync()
+            sync = contextlib.nullcontext() if boundary or not ctx.distributed else self._no_sync()
             with sync:
                 with autocast:
                     out = self.task.forward(self.wrapped, batch)
@@ -300,6 +362,8 @@ class Trainer:
             self.scaler.unscale_(self.optimizer)
             params = [p for g in self.optimizer.param_groups for p in g["params"]]
             grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad or float("inf"))
+            if hasattr(grad_norm, "full_tensor"):  # a DTensor under FSDP
+                grad_norm = grad_norm.full_tensor()
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.optimizer.zero_grad(set_to_none=True)

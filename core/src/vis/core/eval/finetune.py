@@ -105,7 +105,7 @@ def finetune(cfg: FinetuneConfig, load_weights: WeightLoader) -> dict[str, Any]:
                                             layer_id=partial(vit_layer_id, num_layers=num_layers),
                                             num_layers=num_layers, layer_decay=cfg.layer_decay),
         optimizer="adamw", betas=(0.9, 0.999),
-        evaluate=lambda epoch: evaluate_classifier(model, val_raw, eval_tf, cfg.eval_batch_size, ctx),
+        evaluate=lambda epoch, m: evaluate_classifier(m, val_raw, eval_tf, cfg.eval_batch_size, ctx),
         best_metric="top1",
     )
     trainer = Trainer(cfg, task, ctx)

@@ -65,7 +65,7 @@ def linear_probe(cfg: LinearProbeConfig, load_weights: WeightLoader) -> dict[str
         forward=lambda m, b: {"loss": nn.functional.cross_entropy(m(b["image"]), b["label"])},
         param_groups=lambda m: param_groups(m, cfg.weight_decay),
         optimizer="lars",
-        evaluate=lambda epoch: evaluate_classifier(probe, val_raw, eval_tf, cfg.eval_batch_size, ctx),
+        evaluate=lambda epoch, m: evaluate_classifier(m, val_raw, eval_tf, cfg.eval_batch_size, ctx),
         best_metric="top1",
     )
     trainer = Trainer(cfg, task, ctx)
@@ -74,7 +74,8 @@ def linear_probe(cfg: LinearProbeConfig, load_weights: WeightLoader) -> dict[str
                   read_weights(trainer.resume_path()).items() if k.startswith("encoder.")}
         frozen = {k[len("encoder."):]: v for k, v in frozen.items()}
     result = trainer.fit()
-    changed = [k for k, v in probe.encoder.state_dict().items() if not torch.equal(v.cpu(), frozen[k].cpu())]
+    encoder_now = trainer.eval_model().encoder.state_dict()
+    changed = [k for k, v in encoder_now.items() if not torch.equal(v.cpu(), frozen[k].cpu())]
     if changed:
         raise RunError(f"backbone changed during linear probing: {', '.join(changed[:5])}", cfg.output_dir,
                        "this is a bug; please report it")

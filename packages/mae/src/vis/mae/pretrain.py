@@ -65,11 +65,11 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
         num_classes = int(max(tr_y.max(), va_y.max()).item()) + 1
         return knn_accuracy(tr_f, tr_y, va_f, va_y, num_classes)
 
-    def evaluate(epoch: int) -> dict[str, float]:
+    def evaluate(epoch: int, full_model: MaskedAutoencoderViT) -> dict[str, float]:
         final = epoch == cfg.epochs - 1
         if not final and not (cfg.knn_every and (epoch + 1) % cfg.knn_every == 0):
             return {}
-        acc = knn(model)
+        acc = knn(full_model)
         return {} if acc is None else {"knn_top1": acc}
 
     task = Task(
@@ -82,8 +82,9 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
     result = trainer.fit()
     if trainer.stopped or trainer.epoch < cfg.epochs:
         return result
+    full_model = trainer.eval_model()  # collective under FSDP
     if ctx.is_main:
-        write_figures(cfg, model, spec, eval_tf, ctx.device)
+        write_figures(cfg, full_model, spec, eval_tf, ctx.device)
     if "knn_top1" in result:
         torch.manual_seed(cfg.seed)
         baseline = knn(build_model(cfg).to(ctx.device))
