@@ -34,6 +34,18 @@ def gloo_env(monkeypatch) -> dict[str, str]:
 
 
 @pytest.fixture
+def in_process(capsys):
+    """Run an entry point's `run(args)` in this process (its whole code path after the interpreter's start-up,
+    which costs ~10 s here): returns (what main returned, captured stdout)."""
+    capsys.readouterr()
+
+    def call(run, *args):
+        result = run([str(a) for a in args])
+        return result, capsys.readouterr().out
+    return call
+
+
+@pytest.fixture
 def mae_pretrain():
     return functools.partial(run_script, "mae-pretrain")
 

@@ -15,13 +15,9 @@ def snapshot(folder):
 
 @pytest.fixture(scope="module")
 def existing_run(tmp_path_factory):
-    from vis.core.testing import run_script
-
     out = tmp_path_factory.mktemp("existing")
-    proc = run_script("mae-pretrain", "--output-dir", out, "--epochs", "1", "--warmup-epochs", "0",
-                      "--stop-after-steps", "2", "--num-workers", "0", "--knn-every", "0", "--depth", "1",
-                      "--decoder-depth", "1")
-    assert proc.returncode == 0, proc.stderr
+    run(["--output-dir", str(out), "--epochs", "1", "--warmup-epochs", "0", "--stop-after-steps", "2",
+         "--num-workers", "0", "--knn-every", "0", "--depth", "1", "--decoder-depth", "1"])
     return out
 
 
@@ -79,11 +75,11 @@ def test_truncated_last_checkpoint_is_reported_and_kept(existing_run, capsys, tm
     assert snapshot(out) == before
 
 
-def test_unreadable_resume_file(mae_pretrain, capsys, tmp_path):
+def test_unreadable_resume_file(capsys, tmp_path):
     bad = tmp_path / "garbage.pt"
     bad.write_bytes(os.urandom(1000))
-    proc = mae_pretrain("--output-dir", tmp_path / "out", "--resume", bad)
-    assert_one_line_error(proc, "cannot read checkpoint", "garbage.pt")
+    result = run_in_process(capsys, "--output-dir", tmp_path / "out", "--resume", bad)
+    check_message(result.out, result.err, "cannot read checkpoint", "garbage.pt")
     assert not (tmp_path / "out").exists()
     result = run_in_process(capsys, "--output-dir", tmp_path / "out", "--resume", tmp_path / "missing.pt")
     check_message(result.out, result.err, "checkpoint not found")
@@ -97,12 +93,12 @@ class _RunsCode:
         return (open, (self.marker, "w"))  # creates a file when unpickled
 
 
-def test_checkpoint_that_would_run_code_is_refused(mae_pretrain, tmp_path):
+def test_checkpoint_that_would_run_code_is_refused(capsys, tmp_path):
     marker = tmp_path / "code-ran"
     evil = tmp_path / "out" / "checkpoints" / "last.pt"
     evil.parent.mkdir(parents=True)
     torch.save({"model": {}, "payload": _RunsCode(str(marker))}, evil)
     assert not marker.exists()
-    proc = mae_pretrain("--output-dir", tmp_path / "out")
-    assert_one_line_error(proc, "refused to load checkpoint", "last.pt")
+    result = run_in_process(capsys, "--output-dir", tmp_path / "out")
+    check_message(result.out, result.err, "refused to load checkpoint", "last.pt")
     assert not marker.exists()

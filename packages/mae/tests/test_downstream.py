@@ -8,6 +8,7 @@ import skimage.data
 from PIL import Image
 
 from vis.core.testing import run_script
+from vis.mae import finetune, linprobe, visualize
 
 
 def records(out):
@@ -19,32 +20,30 @@ def best_top1(out) -> float:
 
 
 @pytest.mark.slow
-def test_finetuning_mae_beats_random_init_with_the_same_budget(tiny_pretrained, tmp_path):
+def test_finetuning_mae_beats_random_init_with_the_same_budget(tiny_pretrained, tmp_path, in_process):
     pre, _ = tiny_pretrained
     ckpt = pre / "checkpoints" / "last.pt"
-    budget = ["--epochs", "10", "--warmup-epochs", "1"]  # half the recipe's epochs, to keep the suite short
-    mae = run_script("mae-finetune", "--recipe", "tiny", *budget, "--finetune", ckpt, "--output-dir", tmp_path / "mae")
-    assert mae.returncode == 0, mae.stderr[-3000:]
-    rand = run_script("mae-finetune", "--recipe", "tiny", *budget, "--output-dir", tmp_path / "random")
-    assert rand.returncode == 0, rand.stderr[-3000:]
+    budget = ["--epochs", "6", "--warmup-epochs", "1"]  # under a third of the recipe, to keep the suite short
+    _, mae_out = in_process(finetune.run, "--recipe", "tiny", *budget, "--finetune", ckpt, "--output-dir",
+                            tmp_path / "mae")
+    in_process(finetune.run, "--recipe", "tiny", *budget, "--output-dir", tmp_path / "random")
     a, b = best_top1(tmp_path / "mae"), best_top1(tmp_path / "random")
     print(f"fine-tune top-1 on digits: from MAE {a:.2f}%, from random init {b:.2f}%")
     assert a > b + 5
-    assert "initialised here: fc_norm.bias, fc_norm.weight, head.bias, head.weight" in mae.stdout
+    assert "initialised here: fc_norm.bias, fc_norm.weight, head.bias, head.weight" in mae_out
     assert (tmp_path / "mae" / "checkpoints" / "best.pt").is_file()
     assert all("top5" in r for r in records(tmp_path / "mae") if "top1" in r)
 
 
 @pytest.mark.slow
-def test_linear_probe_learns_and_leaves_the_backbone_unchanged(tiny_pretrained, tmp_path):
+def test_linear_probe_learns_and_leaves_the_backbone_unchanged(tiny_pretrained, tmp_path, in_process):
     pre, _ = tiny_pretrained
-    proc = run_script("mae-linprobe", "--recipe", "tiny", "--finetune", pre / "checkpoints" / "last.pt",
-                      "--output-dir", tmp_path / "lp")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    result, out = in_process(linprobe.run, "--recipe", "tiny", "--finetune", pre / "checkpoints" / "last.pt",
+                             "--output-dir", tmp_path / "lp")
     acc = best_top1(tmp_path / "lp")
     print(f"linear-probe top-1 on digits: {acc:.2f}%")
     assert acc > 25  # chance is 10%
-    assert "backbone check: all" in proc.stdout and "unchanged" in proc.stdout
+    assert result["backbone_unchanged"] and "backbone check: all" in out and "unchanged" in out
 
 
 def _patches(img: np.ndarray, row: int, col: int, cell: int, pad: int = 2) -> np.ndarray:
@@ -52,7 +51,7 @@ def _patches(img: np.ndarray, row: int, col: int, cell: int, pad: int = 2) -> np
     return img[y : y + cell, x : x + cell]
 
 
-def test_visualize_a_photo_pastes_visible_patches_back_unchanged(tiny_pretrained, tmp_path):
+def test_visualize_a_photo_pastes_visible_patches_back_unchanged(tiny_pretrained, tmp_path, in_process):
     pre, _ = tiny_pretrained
     photo = tmp_path / "astronaut.png"
     Image.fromarray(skimage.data.astronaut()).save(photo)
@@ -74,9 +73,8 @@ def test_visualize_a_photo_pastes_visible_patches_back_unchanged(tiny_pretrained
                 assert not masked[i : i + p, j : j + p].any()  # removed patches are black
     assert visible == 16  # 25% of 64 patches
     assert not np.array_equal(recon, original)
-    # same seed, same masks
-    again = run_script("mae-visualize", "--recipe", "tiny", "--checkpoint", pre / "checkpoints" / "last.pt",
-                       "--images", photo, "--mask-seed", "3", "--output-dir", tmp_path / "vis2")
-    assert again.returncode == 0
+    # same seed, same masks (in this process this time)
+    in_process(visualize.run, "--recipe", "tiny", "--checkpoint", pre / "checkpoints" / "last.pt",
+               "--images", photo, "--mask-seed", "3", "--output-dir", tmp_path / "vis2")
     first, second = (tmp_path / d / "visualize-seed3.png" for d in ("vis", "vis2"))
     assert first.read_bytes() == second.read_bytes()

@@ -1,31 +1,37 @@
-"""Launching through submitit's local executor: the job runs and returns; USR2 (preemption / time-out
-warning) makes it write last.pt, requeue, and the requeued run resumes to bitwise the same weights."""
+"""Launching through submitit's local executor (no SLURM needed): the job runs and returns; USR2 (preemption
+/ time-out warning) makes it write last.pt, requeue, and the requeued run resumes to bitwise the same
+weights. test_slurm.py proves the same on a real SLURM."""
 
-import json
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from vis.core.cli import parse
 from vis.core.launch import submit
-from vis.core.testing import assert_bitwise_equal, final_weights
+from vis.core.testing import assert_bitwise_equal, final_weights, slurm_reachable, wait_for_step
+from vis.mae import linprobe, visualize
 from vis.mae.config import PretrainConfig
-from vis.mae.pretrain import main
+from vis.mae.pretrain import main, run
 from vis.mae.recipes import PRETRAIN_RECIPES as RECIPES
 
 LOCAL = ["--nodes", "1", "--cluster", "local", "--gpus-per-node", "0", "--tasks-per-node", "1", "--timeout-min", "10"]
 
 
-def test_nodes_option_submits_runs_and_returns(tmp_path, fast_args, mae_pretrain):
+def submitted_log(stdout: str) -> Path:
+    line = next(x for x in stdout.splitlines() if x.startswith("submitted job"))
+    return Path(line.split("log: ")[1])
+
+
+def test_nodes_option_submits_runs_and_returns(tmp_path, fast_args, capsys):
     out = tmp_path / "job"
-    proc = mae_pretrain(*fast_args, "--epochs", "1", "--output-dir", out, *LOCAL)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("submitted job"))
-    log_path = Path(line.split("log: ")[1])
+    result = run([*fast_args, "--epochs", "1", "--output-dir", str(out), *LOCAL])  # what the command does
+    log_path = submitted_log(capsys.readouterr().out)
     assert log_path.is_file() and log_path.is_relative_to(out / "slurm")
-    assert (out / "checkpoints" / "last.pt").is_file()
+    assert (out / "checkpoints" / "last.pt").is_file() and result["step"] == 22
     assert "global batch 64" in log_path.read_text()
 
 
@@ -38,17 +44,7 @@ def _task_pid(controller_pid: int) -> int:
     raise AssertionError("job task did not start")
 
 
-def _wait_for_step(log: Path, step: int, timeout: float = 120) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if log.exists():
-            steps = [json.loads(x).get("step", 0) for x in log.read_text().splitlines() if x.strip()]
-            if steps and max(steps) >= step:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"no step {step} logged in {timeout}s")
-
-
+@pytest.mark.skipif(slurm_reachable(), reason="tested on the real SLURM (test_slurm.py)")
 def test_preempted_job_requeues_and_resumes_bitwise(tmp_path, fast_args, mae_pretrain):
     args = [*fast_args, "--log-every", "1", "--num-workers", "0"]
     ref = mae_pretrain(*args, "--output-dir", tmp_path / "ref")
@@ -58,7 +54,7 @@ def test_preempted_job_requeues_and_resumes_bitwise(tmp_path, fast_args, mae_pre
     cfg = parse(PretrainConfig, RECIPES, [*args, "--output-dir", str(out), *LOCAL])
     job = submit(cfg, main)
     pid = _task_pid(job._process.pid)
-    _wait_for_step(out / "log.jsonl", 5)
+    wait_for_step(out, 5)
     os.kill(pid, signal.SIGUSR2)  # what SLURM sends before a time limit, and `scancel --signal=USR2`
     job.result()
     log = Path(job.paths.stdout).read_text()
@@ -67,15 +63,13 @@ def test_preempted_job_requeues_and_resumes_bitwise(tmp_path, fast_args, mae_pre
     assert_bitwise_equal(final_weights(tmp_path / "ref"), final_weights(out))
 
 
-def test_downstream_entry_points_take_the_same_launch_options(tmp_path, tiny_pretrained):
-    from vis.core.testing import run_script
-
+def test_downstream_entry_points_take_the_same_launch_options(tmp_path, tiny_pretrained, capsys):
     ckpt = tiny_pretrained[0] / "checkpoints" / "last.pt"
-    lp = run_script("mae-linprobe", "--recipe", "tiny", "--finetune", ckpt, "--epochs", "1", "--warmup-epochs", "0",
-                    "--output-dir", tmp_path / "lp", *LOCAL)
-    assert lp.returncode == 0, lp.stdout[-2000:] + lp.stderr[-2000:]
-    assert "submitted job" in lp.stdout and (tmp_path / "lp" / "checkpoints" / "best.pt").is_file()
-    vis = run_script("mae-visualize", "--recipe", "tiny", "--checkpoint", ckpt, "--num-samples", "2",
-                     "--output-dir", tmp_path / "vis", *LOCAL)
-    assert vis.returncode == 0, vis.stdout[-2000:] + vis.stderr[-2000:]
+    linprobe.run(["--recipe", "tiny", "--finetune", str(ckpt), "--epochs", "1", "--warmup-epochs", "0",
+                  "--output-dir", str(tmp_path / "lp"), *LOCAL])
+    assert submitted_log(capsys.readouterr().out).is_relative_to(tmp_path / "lp")
+    assert (tmp_path / "lp" / "checkpoints" / "best.pt").is_file()
+    visualize.run(["--recipe", "tiny", "--checkpoint", str(ckpt), "--num-samples", "2", "--output-dir",
+                   str(tmp_path / "vis"), *LOCAL])
+    assert submitted_log(capsys.readouterr().out).is_relative_to(tmp_path / "vis")
     assert (tmp_path / "vis" / "visualize-seed0.png").is_file()

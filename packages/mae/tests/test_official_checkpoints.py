@@ -9,6 +9,7 @@ from vis.core.convert import load_vit_from_mae, read_weights
 from vis.core.errors import UserError
 from vis.core.models import VisionTransformer
 from vis.core.testing import run_script
+from vis.mae import finetune
 from vis.mae.config import DecoderOptions, VisualizeConfig
 from vis.mae.recipes import vit_options
 from vis.mae.visualize import load_mae
@@ -121,13 +122,12 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path):
 TINY_ARCH = ["--patch-size", "4", "--embed-dim", "64", "--depth", "4", "--num-heads", "4"]
 
 
-def test_official_layout_files_through_the_command_line(tmp_path):
+def test_official_layout_files_through_the_entry_points(tmp_path, in_process):
     enc = tmp_path / "mae_pretrain_tiny.pth"
     official_file(enc, "pretrain", d=64, depth=4, p=4, grid=8)
-    proc = run_script("mae-finetune", "--recipe", "tiny", "--finetune", enc, "--epochs", "1", "--warmup-epochs",
-                      "0", "--stop-after-steps", "1", "--output-dir", tmp_path / "ft")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "initialised here: fc_norm.bias, fc_norm.weight, head.bias, head.weight" in proc.stdout
+    _, out = in_process(finetune.run, "--recipe", "tiny", "--finetune", enc, "--epochs", "1", "--warmup-epochs",
+                        "0", "--stop-after-steps", "1", "--output-dir", tmp_path / "ft")
+    assert "initialised here: fc_norm.bias, fc_norm.weight, head.bias, head.weight" in out
     full = tmp_path / "mae_visualize_tiny.pth"
     official_file(full, "full", d=64, depth=4, p=4, grid=8, dec=64, dec_depth=2)
     proc = run_script("mae-visualize", "--recipe", "tiny", "--checkpoint", full, "--decoder-embed-dim", "64",

@@ -34,10 +34,19 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
             if hasattr(f, "fileno"):
                 os.fsync(f.fileno())
         _replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if g_pathmgr.exists(tmp):
             g_pathmgr.rm(tmp)
+        os_error = _os_error_behind(e)
+        if os_error is not None and os_error is not e:
+            raise os_error from None  # torch.save reports a full disk as a RuntimeError of its zip writer
         raise
+
+
+def _os_error_behind(e: BaseException | None) -> OSError | None:
+    while e is not None and not isinstance(e, OSError):
+        e = e.__context__
+    return e
 
 
 def _replace(src: str, dst: str) -> None:

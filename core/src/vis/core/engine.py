@@ -276,7 +276,7 @@ class Trainer:
         if path is not None:
             self.load(path)  # before writing anything, so a bad checkpoint leaves the folder untouched
         self._prepare_output()
-        mlog = MetricLog(self.out, ctx.is_main, resume_step=self.step if path is not None else None)
+        mlog = MetricLog(self.out, ctx.is_main, resume_step=self.step)
         log.info(f"batch per device {cfg.batch_size} x accum_iter {cfg.accum_iter} x world size "
                  f"{ctx.world_size} = global batch {self.global_batch}; lr {self.base_lr:.3e} "
                  f"(blr {cfg.blr:g}); {self.iters_per_epoch // cfg.accum_iter} steps per epoch")

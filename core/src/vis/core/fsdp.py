@@ -10,6 +10,7 @@ never used.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,5 +85,7 @@ def read_sharded_model(folder: Path) -> StateDict:
         key: torch.empty(m.size, dtype=m.properties.dtype) for key, m in meta.items()
         if key.startswith("model.") and isinstance(m, TensorStorageMetadata)
     }
-    dcp.load(state, checkpoint_id=str(folder), no_dist=True)
+    with warnings.catch_warnings():  # "assuming the intent is to load in a single process": it is
+        warnings.simplefilter("ignore", UserWarning)
+        dcp.load(state, checkpoint_id=str(folder), no_dist=True)
     return {key[len("model."):]: value for key, value in state.items()}

@@ -12,11 +12,23 @@ from typing import Any
 log = logging.getLogger("vis")
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is when a record is emitted (tests and notebooks swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_console(rank: int = 0) -> None:
     """Console logging: INFO on rank 0, warnings only elsewhere (prefixed with the rank)."""
     if log.handlers:
         return
-    h = logging.StreamHandler(sys.stdout)
+    h = _StdoutHandler()
     h.setFormatter(logging.Formatter(f"%(asctime)s [rank {rank}] %(message)s" if rank else "%(asctime)s %(message)s",
                                      datefmt="%H:%M:%S"))
     log.addHandler(h)
@@ -40,8 +52,15 @@ class MetricLog:
         self._tb = SummaryWriter(str(out_dir / "tb"), purge_step=resume_step)
 
     def _truncate_after(self, step: int) -> None:
-        """Drop records an interrupted run wrote after the checkpoint it resumes from."""
-        keep = [ln for ln in self.path.read_text().splitlines() if ln and json.loads(ln).get("step", 0) <= step]
+        """Drop records an interrupted run wrote after the checkpoint it resumes from (all of them for a run
+        killed before its first checkpoint), and a last line cut short by a kill."""
+        keep = []
+        for line in self.path.read_text().splitlines():
+            try:
+                if json.loads(line).get("step", 0) <= step:
+                    keep.append(line)
+            except json.JSONDecodeError:
+                continue
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text("".join(ln + "\n" for ln in keep))
         tmp.replace(self.path)

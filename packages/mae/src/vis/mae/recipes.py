@@ -47,7 +47,7 @@ def tiny() -> PretrainConfig:
         data="digits", output_dir="output/mae-tiny", input_size=32, vit=TINY_VIT, decoder=DecoderOptions(64, 2, 4),
         mask_ratio=0.75,
         norm_pix_loss=True, epochs=40, warmup_epochs=3, batch_size=64, accum_iter=1, blr=5e-3,
-        weight_decay=0.05, crop_min_scale=0.2, precision="fp32", num_workers=0, save_every=10, log_every=10,
+        weight_decay=0.05, crop_min_scale=0.2, precision="fp32", num_workers=2, save_every=10, log_every=10,
         knn_every=10, device="cpu", launch=LaunchOptions(gpus_per_node=0, cpus_per_task=2, timeout_min=30),
     )
 
