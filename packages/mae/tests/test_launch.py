@@ -26,6 +26,7 @@ def submitted_log(stdout: str) -> Path:
     return Path(line.split("log: ")[1])
 
 
+@pytest.mark.skipif(slurm_reachable(), reason="tested on the real SLURM (test_slurm.py)")
 def test_nodes_option_submits_runs_and_returns(tmp_path, fast_args, capsys):
     out = tmp_path / "job"
     result = run([*fast_args, "--epochs", "1", "--output-dir", str(out), *LOCAL])  # what the command does

@@ -43,4 +43,6 @@ class MAEDecoder(nn.Module):
         x = x + self.decoder_pos_embed[:, -(num_prefix_tokens + length) :]
         for blk in self.decoder_blocks:
             x = blk(x)
-        return self.decoder_pred(self.decoder_norm(x))[:, num_prefix_tokens:]
+        out = self.decoder_pred(self.decoder_norm(x))
+        # a tensor of its own, not a view: FSDP2 warns when a sharded module returns a view
+        return out[:, num_prefix_tokens:].contiguous() if num_prefix_tokens else out
