@@ -147,10 +147,17 @@ def submit_array(cfgs: Sequence[Any], main: Callable[[Any], Any], folder: str | 
 
 
 def _lost_ranks(log: str) -> list[str]:
-    """The ranks srun reports dead ("task 1: Killed", "task 0: Exited with exit code 1"), leaving out those it
-    terminated itself because another one died (--kill-on-bad-exit)."""
+    """The ranks srun reports killed by a signal ("task 1: Killed", "task 0: Segmentation fault"), leaving out
+    those it terminated itself because another one died (--kill-on-bad-exit) and those that exited with a
+    code (an exception in the run, reported from its own trace)."""
     dead = {f"rank {m.group(1)} ({m.group(2)})": m.group(2) for m in re.finditer(r"task (\d+): ([A-Z][^\n]*)", log)}
-    return sorted(r for r, how in dead.items() if how != "Terminated") or sorted(dead)
+    return sorted(r for r, how in dead.items() if how != "Terminated" and not how.startswith("Exited"))
+
+
+def _exception_line(trace: str) -> str | None:
+    """The last "SomeError: message" line of a Python traceback (without a "[rank0]: " prefix)."""
+    found = re.findall(r"^(?:\[rank\d+\]:\s*)?((?:[\w.]+\.)?\w*(?:Error|Exception|Exit)\b.*)$", trace, re.M)
+    return found[-1].strip() if found else None
 
 
 def explain_failure(job: Any, error: BaseException) -> RunError:
@@ -164,11 +171,12 @@ def explain_failure(job: Any, error: BaseException) -> RunError:
         return RunError(f"job {job.job_id} was cancelled ({state})", str(job.paths.stdout),
                         "rerun the same command to resume from checkpoints/last.pt")
     lost = _lost_ranks(stderr)
-    if lost:
+    if lost:  # the others then fail in a collective: that error is a consequence
         return RunError(f"job {job.job_id} lost {', '.join(lost)}; the other ranks were stopped",
                         str(job.paths.stderr), "rerun the same command to resume from checkpoints/last.pt")
-    last = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-    return RunError(f"job {job.job_id} failed ({state}): {last}", str(job.paths.stderr), "see the log tail above")
+    last = _exception_line(str(error)) or _exception_line(stderr) or str(error).strip() or type(error).__name__
+    return RunError(f"job {job.job_id} failed ({state}): {last.splitlines()[-1]}", str(job.paths.stderr),
+                    "see the log tail above")
 
 
 ENDED_WITHOUT_RESULT = ("CANCELLED", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "TIMEOUT", "BOOT_FAIL", "DEADLINE")
