@@ -22,7 +22,7 @@ def test_tiny_recipe_learns_and_beats_random_init(tiny_pretrained):
 def test_tiny_recipe_leaves_checkpoint_log_figure_and_config(tiny_pretrained):
     out, proc = tiny_pretrained
     assert (out / "checkpoints" / "last.pt").is_file()
-    assert (out / "checkpoints" / "checkpoint-39.pt").is_file()
+    assert (out / "checkpoints" / "checkpoint-23.pt").is_file()  # the last epoch of the suite's shorter run
     assert (out / "config.yaml").is_file() and "recipe: tiny" in (out / "config.yaml").read_text()
     assert any((out / "tb").iterdir())
     png = Image.open(out / "figures" / "reconstructions.png")

@@ -115,9 +115,9 @@ def test_two_rank_job_preempted_twice_equals_torchrun(tmp_path, two_rank_args, t
 
 def test_time_limit_requeues_and_completes(tmp_path, fast_args):
     # A 1-minute limit with a 15 s delay signals 15 to 45 s into the run (SLURM checks limits every 30 s);
-    # 20 epochs on one CPU run longer than that, so the limit is always reached before the end.
+    # 24 epochs on one CPU run well past that (~12 s start-up + ~44 s here), so the limit always comes first.
     out = tmp_path / "job"
-    job = submit_pretrain(*fast_args, "--epochs", "20", "--log-every", "22", "--num-workers", "0",
+    job = submit_pretrain(*fast_args, "--epochs", "24", "--log-every", "22", "--num-workers", "0",
                           "--output-dir", out, *ONE_TASK, "--timeout-min", "1")
     end = time.time() + 120
     while PREEMPTED not in (job.stdout() or ""):
@@ -129,7 +129,7 @@ def test_time_limit_requeues_and_completes(tmp_path, fast_args):
     result = wait(job)
     log = job.stdout()
     assert log.count(PREEMPTED) == 1 and len(resumed_steps(log)) == 1, log[-3000:]
-    assert result["step"] == 20 * 22
+    assert result["step"] == 24 * 22
     assert final_state(job.job_id) == "COMPLETED"
 
 
