@@ -150,8 +150,8 @@ def _lost_ranks(log: str) -> list[str]:
     """The ranks srun reports killed by a signal ("task 1: Killed", "task 0: Segmentation fault"), leaving out
     those it terminated itself because another one died (--kill-on-bad-exit) and those that exited with a
     code (an exception in the run, reported from its own trace)."""
-    dead = {f"rank {m.group(1)} ({m.group(2)})": m.group(2) for m in re.finditer(r"task (\d+): ([A-Z][^\n]*)", log)}
-    return sorted(r for r, how in dead.items() if how != "Terminated" and not how.startswith("Exited"))
+    dead = sorted({(int(rank), how) for rank, how in re.findall(r"task (\d+): ([A-Z][^\n]*)", log)})
+    return [f"rank {rank} ({how})" for rank, how in dead if how != "Terminated" and not how.startswith("Exited")]
 
 
 def _exception_line(trace: str) -> str | None:
