@@ -6,7 +6,9 @@ import os
 import pytest
 import torch
 
-from vis.mae.pretrain import run
+from vis.mae.cli import pretrain
+
+run = pretrain.run
 
 
 def snapshot(folder):

@@ -15,7 +15,9 @@ import torch
 
 from vis.core import checkpoint as ckpt
 from vis.core.testing import assert_bitwise_equal, final_weights, logged_steps, torchrun
-from vis.mae.pretrain import run
+from vis.mae.cli import pretrain
+
+run = pretrain.run
 
 
 def losses(out) -> list[float]:

@@ -8,7 +8,7 @@ import skimage.data
 from PIL import Image
 
 from vis.core.testing import run_script
-from vis.mae import finetune, linprobe, visualize
+from vis.mae.cli import finetune, linprobe, visualize
 
 
 def records(out):

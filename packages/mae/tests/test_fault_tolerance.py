@@ -13,7 +13,9 @@ import pytest
 
 from vis.core import checkpoint as ckpt
 from vis.core.testing import BIN, assert_bitwise_equal, final_weights, logged_steps, wait_for_step
-from vis.mae.pretrain import run
+from vis.mae.cli import pretrain
+
+run = pretrain.run
 
 
 def start(*args) -> subprocess.Popen:

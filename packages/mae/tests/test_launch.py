@@ -13,10 +13,13 @@ import pytest
 from vis.core.cli import parse
 from vis.core.launch import submit
 from vis.core.testing import assert_bitwise_equal, final_weights, slurm_reachable, wait_for_step
-from vis.mae import linprobe, visualize
+from vis.mae.cli import linprobe, visualize
+from vis.mae.cli import pretrain as entry
 from vis.mae.config import PretrainConfig
-from vis.mae.pretrain import main, run
+from vis.mae.pretrain import main
 from vis.mae.recipes import PRETRAIN_RECIPES as RECIPES
+
+run = entry.run
 
 LOCAL = ["--nodes", "1", "--cluster", "local", "--gpus-per-node", "0", "--tasks-per-node", "1", "--timeout-min", "10"]
 

@@ -5,13 +5,13 @@ import argparse
 import pytest
 import torch
 
+from vis.core.config import vit_size
 from vis.core.convert import load_vit_from_mae, read_weights
 from vis.core.errors import UserError
 from vis.core.models import VisionTransformer
 from vis.core.testing import run_script
-from vis.mae import finetune
+from vis.mae.cli import finetune
 from vis.mae.config import DecoderOptions, VisualizeConfig
-from vis.mae.recipes import vit_options
 from vis.mae.visualize import load_mae
 
 
@@ -94,7 +94,7 @@ def test_finetuned_file_loads_completely_or_drops_a_head_of_another_size(vit_b_f
 
 def test_full_visualize_file_loads_encoder_and_decoder_strictly(vit_b_files):
     path, sd = vit_b_files["full"]
-    cfg = VisualizeConfig(checkpoint=str(path), vit=vit_options("vit_base_patch16"),
+    cfg = VisualizeConfig(checkpoint=str(path), vit=vit_size("vit_base_patch16"),
                           decoder=DecoderOptions(512, 8, 16), input_size=224, norm_pix_loss=False)
     model = load_mae(cfg, str(path))
     assert torch.equal(model.decoder.mask_token, sd["mask_token"])
@@ -104,7 +104,7 @@ def test_full_visualize_file_loads_encoder_and_decoder_strictly(vit_b_files):
 
 def test_encoder_only_file_is_refused_for_visualization(vit_b_files):
     path, _ = vit_b_files["pretrain"]
-    cfg = VisualizeConfig(checkpoint=str(path), vit=vit_options("vit_base_patch16"), input_size=224)
+    cfg = VisualizeConfig(checkpoint=str(path), vit=vit_size("vit_base_patch16"), input_size=224)
     with pytest.raises(UserError, match="no decoder"):
         load_mae(cfg, str(path))
 

@@ -17,8 +17,9 @@ from vis.core.convert import read_checkpoint
 from vis.core.errors import RunError
 from vis.core.launch import submit, wait, wait_all
 from vis.core.testing import BIN, assert_bitwise_equal, final_weights, slurm_reachable, wait_for_step
+from vis.mae.cli import pretrain as entry
 from vis.mae.config import PretrainConfig
-from vis.mae.pretrain import entry, main
+from vis.mae.pretrain import main
 from vis.mae.recipes import PRETRAIN_RECIPES
 
 pytestmark = [pytest.mark.slurm, pytest.mark.skipif(not slurm_reachable(), reason="no reachable SLURM controller")]

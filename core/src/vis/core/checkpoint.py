@@ -3,6 +3,7 @@ weights_only=True, so a file that would run code when unpickled is refused."""
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import random
@@ -109,6 +110,13 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def environment(world_size: int, precision: str) -> dict[str, Any]:
     """What a reproduction needs to know: package versions, git SHA, world size, precision, hardware."""
+    return {**_software(), "world_size": world_size, "precision": precision,
+            "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}
+
+
+@functools.lru_cache(maxsize=1)
+def _software() -> dict[str, Any]:
+    """Versions and git SHA, looked up once per process (not at every checkpoint)."""
     versions = {}
     for pkg in ("torch", "torchvision", "timm", "vis-core"):
         try:
@@ -120,7 +128,4 @@ def environment(world_size: int, precision: str) -> dict[str, Any]:
                              cwd=Path(__file__).parent).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         sha = ""
-    return {
-        "versions": versions, "git_sha": sha, "world_size": world_size, "precision": precision,
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-    }
+    return {"versions": versions, "git_sha": sha}

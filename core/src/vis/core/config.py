@@ -1,7 +1,9 @@
 """Typed configuration shared by every entry point: launch options and training options.
 
 Entry points subclass `TrainConfig`; tyro turns the dataclass into a CLI (kebab-case flags), and each paper
-recipe is an instance of it. `validate()` checks values before any work starts.
+recipe is an instance of it. `validate()` checks values before any work starts. Plain data only: this
+module (and every config and recipe module) must not import torch, so that `--help` and bad input answer
+at once (tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -83,6 +85,22 @@ class ViTOptions:
             check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
 
 
+VIT_SIZES: dict[str, ViTOptions] = {
+    "vit_small_patch16": ViTOptions(patch_size=16, embed_dim=384, depth=12, num_heads=6),
+    "vit_base_patch16": ViTOptions(patch_size=16, embed_dim=768, depth=12, num_heads=12),
+    "vit_large_patch16": ViTOptions(patch_size=16, embed_dim=1024, depth=24, num_heads=16),
+    "vit_huge_patch14": ViTOptions(patch_size=14, embed_dim=1280, depth=32, num_heads=16),
+}
+
+
+def vit_size(name: str) -> ViTOptions:
+    """A fresh copy of a named ViT size (vit_small_patch16, vit_base_patch16, vit_large_patch16,
+    vit_huge_patch14)."""
+    if name not in VIT_SIZES:
+        raise ValueError(f"unknown ViT '{name}'; known: {', '.join(VIT_SIZES)}")
+    return dataclasses.replace(VIT_SIZES[name])
+
+
 @dataclass
 class RunConfig:
     """Options of every entry point: the preset, data, output folder, seed, device, launch."""
@@ -95,11 +113,18 @@ class RunConfig:
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     num_workers: int = 2
+    max_skipped_fraction: float = 0.01
+    """Stop with an error when more than this fraction of the samples a pass reads could not be read."""
     launch: Annotated[LaunchOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=LaunchOptions)
     """Launch options (flags without prefix: --nodes, --partition, ...)."""
 
     def validate(self) -> None:
+        from vis.core.data.specs import parse_data_spec
+
         check(self.num_workers >= 0, "num_workers", "must be >= 0", self.num_workers)
+        check(0 <= self.max_skipped_fraction <= 1, "max_skipped_fraction", "must be in [0, 1]",
+              self.max_skipped_fraction)
+        parse_data_spec(self.data)  # an unknown spec or a missing folder fails here, before any work
         self.launch.validate()
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,23 +161,22 @@ class TrainConfig(RunConfig):
     """Also refresh last.pt every this many optimizer steps (0: only at epoch ends and on preemption)."""
     log_every: int = 20
     """Console / JSON log interval in optimizer steps."""
+    check_every: int = 10
+    """Optimizer steps between the host-side checks (non-finite loss, preemption signal), which are kept off
+    the per-step path; they also run at every log step and before every checkpoint. A preempted run saves
+    within this many steps of the signal."""
     stop_after_steps: int | None = None
     """Stop after this many optimizer steps in total, with last.pt saved; rerun to continue."""
-    max_skipped_fraction: float = 0.01
-    """Stop with an error when more than this fraction of samples could not be read."""
-
     def validate(self) -> None:
         """Raise UserError naming the first bad field."""
         super().validate()
-        for name in ("epochs", "batch_size", "accum_iter", "save_every", "log_every"):
+        for name in ("epochs", "batch_size", "accum_iter", "save_every", "log_every", "check_every"):
             check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
         for name in ("blr", "min_lr", "weight_decay", "warmup_epochs"):
             check(getattr(self, name) >= 0, name, "must be >= 0", getattr(self, name))
         check(self.lr is None or self.lr >= 0, "lr", "must be >= 0", self.lr)
         check(self.clip_grad is None or self.clip_grad > 0, "clip_grad", "must be > 0", self.clip_grad)
         check(self.warmup_epochs <= self.epochs, "warmup_epochs", "must not exceed --epochs", self.warmup_epochs)
-        check(0 <= self.max_skipped_fraction <= 1, "max_skipped_fraction", "must be in [0, 1]",
-               self.max_skipped_fraction)
         check(self.save_every_steps >= 0, "save_every_steps", "must be >= 0", self.save_every_steps)
         check(self.stop_after_steps is None or self.stop_after_steps >= 1, "stop_after_steps", "must be >= 1",
                self.stop_after_steps)

@@ -46,3 +46,19 @@ class ImageFolder(torch.utils.data.Dataset):
 
     def describe(self, i: int) -> str:
         return str(self.samples[i][0])
+
+
+class ImageFiles(torch.utils.data.Dataset):
+    """A list of image files (label 0), e.g. the images a user names on the command line."""
+
+    def __init__(self, paths: list[str]):
+        self.paths = [str(p) for p in paths]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return read_image(self.paths[i]), 0
+
+    def describe(self, i: int) -> str:
+        return self.paths[i]

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
+from vis.core.data.skips import unreadable
+
 log = logging.getLogger("vis")
 
 
@@ -63,8 +65,7 @@ class SeededDataset(torch.utils.data.Dataset):
                 with per_sample_rng(aug_seed):
                     image = self.transform(image)
         except Exception as e:  # unreadable or corrupt sample: skipped and counted, never silent
-            name = self.base.describe(index) if hasattr(self.base, "describe") else f"sample {index}"
-            return {"skipped": f"{name}: {type(e).__name__}: {e}"}
+            return {"skipped": unreadable(self.base, index, e)}
         return {"image": image, "label": label, "index": index, "seed": method_seed}
 
 
@@ -81,8 +82,9 @@ class ShardedBatchSampler(torch.utils.data.Sampler):
 
     The epoch's order is a permutation seeded by (seed, epoch); global batch b is order[b*G:(b+1)*G] with
     G = batch_size * world_size, and rank r takes every world_size-th element of it, so one process with
-    batch 2b sees exactly the samples two processes with batch b see together. `start_batch` resumes in the
-    middle of an epoch.
+    batch 2b sees exactly the samples two processes with batch b see together. `set_epoch` places it at a
+    batch of an epoch (resuming mid-epoch) and lets one iteration run on through several epochs, so a single
+    DataLoader iterator (and its workers) can serve a whole run.
     """
 
     def __init__(
@@ -91,7 +93,7 @@ class ShardedBatchSampler(torch.utils.data.Sampler):
     ):
         self.n, self.batch_size, self.world, self.rank = num_samples, batch_size, world_size, rank
         self.seed, self.shuffle, self.drop_last = seed, shuffle, drop_last
-        self.epoch, self.start_batch = 0, 0
+        self.epoch, self.start_batch, self.epochs, self.batches = 0, 0, 1, self.batches_per_epoch()
 
     @property
     def global_batch(self) -> int:
@@ -101,22 +103,28 @@ class ShardedBatchSampler(torch.utils.data.Sampler):
         g = self.global_batch
         return self.n // g if self.drop_last else -(-self.n // g)
 
-    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
-        self.epoch, self.start_batch = epoch, start_batch
+    def set_epoch(self, epoch: int, start_batch: int = 0, epochs: int = 1, batches: int | None = None) -> None:
+        """Start at batch `start_batch` of `epoch` and go on through `epochs` epochs in all, each of its first
+        `batches` batches (default: all of them)."""
+        self.epoch, self.start_batch, self.epochs = epoch, start_batch, epochs
+        self.batches = self.batches_per_epoch() if batches is None else min(batches, self.batches_per_epoch())
 
     def __len__(self) -> int:
-        return self.batches_per_epoch() - self.start_batch
+        return self.epochs * self.batches - self.start_batch
+
+    def _order(self, epoch: int) -> list[int]:
+        if not self.shuffle:
+            return list(range(self.n))
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        return torch.randperm(self.n, generator=g).tolist()
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
-        if self.shuffle:
-            g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            order = torch.randperm(self.n, generator=g).tolist()
-        else:
-            order = list(range(self.n))
         gb = self.global_batch
-        for b in range(self.start_batch, self.batches_per_epoch()):
-            chunk = order[b * gb : (b + 1) * gb]
-            yield [(self.epoch, i) for i in chunk[self.rank :: self.world]]
+        for epoch in range(self.epoch, self.epoch + self.epochs):
+            order = self._order(epoch)
+            for b in range(self.start_batch if epoch == self.epoch else 0, self.batches):
+                chunk = order[b * gb : (b + 1) * gb]
+                yield [(epoch, i) for i in chunk[self.rank :: self.world]]
 
 
 def make_loader(
@@ -125,5 +133,5 @@ def make_loader(
     """A DataLoader over a sharded batch sampler; worker count never changes the samples' content."""
     return torch.utils.data.DataLoader(
         dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate,
-        pin_memory=torch.cuda.is_available(), persistent_workers=False,
+        pin_memory=torch.cuda.is_available(), persistent_workers=num_workers > 0,
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from vis.core.errors import UserError
+
+if TYPE_CHECKING:  # the data classes import torch; parsing a spec must not
+    import torch
 
 KNOWN = "digits | photos | imagefolder:PATH"
 

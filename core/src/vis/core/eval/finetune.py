@@ -6,52 +6,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import torch
 import torch.nn as nn
 
-from vis.core.config import check
 from vis.core.convert import StateDict, read_weights
 from vis.core.data import SeededDataset, parse_data_spec
+from vis.core.data.skips import SkipCount
 from vis.core.data.transforms import center_crop, finetune_train
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
-from vis.core.eval.classification import ClassifierConfig, evaluate_classifier
+from vis.core.eval.classification import evaluate_classifier
+from vis.core.eval.config import FinetuneConfig
 from vis.core.models.vit import VisionTransformer, trunc_normal_head_
 from vis.core.optim import param_groups, vit_layer_id
 
 log = logging.getLogger("vis")
 
 WeightLoader = Callable[[nn.Module, StateDict, str], list[str]]
-
-
-@dataclass
-class FinetuneConfig(ClassifierConfig):
-    """Fine-tuning options; every field is a --kebab-case flag."""
-
-    global_pool: bool = True
-    drop_path: float = 0.1
-    layer_decay: float = 0.75
-    mixup: float = 0.8
-    cutmix: float = 1.0
-    smoothing: float = 0.1
-    reprob: float = 0.25
-    """Random-erasing probability (pixel mode, one box)."""
-    aa: str | None = "rand-m9-mstd0.5-inc1"
-    """timm RandAugment policy (None: off)."""
-    crop_min_scale: float = 0.08
-
-    def validate(self) -> None:
-        super().validate()
-        check(0 <= self.drop_path < 1, "drop_path", "must be in [0, 1)", self.drop_path)
-        check(0 < self.layer_decay <= 1, "layer_decay", "must be in (0, 1]", self.layer_decay)
-        for name in ("mixup", "cutmix", "smoothing", "reprob"):
-            check(getattr(self, name) >= 0, name, "must be >= 0", getattr(self, name))
-        check(not (self.mixup or self.cutmix) or self.batch_size % 2 == 0, "batch_size",
-              "must be even with mixup / cutmix", self.batch_size)
 
 
 def build_classifier(cfg: FinetuneConfig, num_classes: int) -> VisionTransformer:
@@ -105,7 +79,8 @@ def finetune(cfg: FinetuneConfig, load_weights: WeightLoader) -> dict[str, Any]:
                                             layer_id=partial(vit_layer_id, num_layers=num_layers),
                                             num_layers=num_layers, layer_decay=cfg.layer_decay),
         optimizer="adamw", betas=(0.9, 0.999),
-        evaluate=lambda epoch, m: evaluate_classifier(m, val_raw, eval_tf, cfg.eval_batch_size, ctx),
+        evaluate=lambda epoch, m: evaluate_classifier(m, val_raw, eval_tf, cfg.eval_batch_size, ctx,
+                                                      SkipCount(cfg.max_skipped_fraction, cfg.data, "evaluation")),
         best_metric="top1",
     )
     trainer = Trainer(cfg, task, ctx)

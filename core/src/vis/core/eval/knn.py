@@ -7,32 +7,36 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from vis.core.data.skips import SkipCount, read_batch
 from vis.core.dist import all_gather_nograd, world_size
 
 
 @torch.no_grad()
 def extract_features(
     encode: Callable[[torch.Tensor], torch.Tensor], dataset: torch.utils.data.Dataset, transform: Callable,
-    batch_size: int, device: torch.device, rank: int = 0,
+    batch_size: int, device: torch.device, skips: SkipCount, rank: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Features and labels of every sample of a raw (image, label) dataset, in dataset order. Each rank
-    encodes an interleaved share (padded to equal size) and the shares are gathered."""
+    """Features and labels of every readable sample of a raw (image, label) dataset, in dataset order. Each
+    rank encodes an interleaved share (padded to equal size) and the shares are gathered; unreadable samples
+    are left out, named and counted in `skips`."""
     world = world_size()
     n = len(dataset)
     per_rank = -(-n // world)
     idx = [min(i, n - 1) for i in range(rank, per_rank * world, world)]
-    feats, labels = [], []
+    feats, labels, oks, names = [], [], [], []
     for s in range(0, len(idx), batch_size):
-        chunk = idx[s : s + batch_size]
-        items = [dataset[i] for i in chunk]
-        x = torch.stack([transform(img) for img, _ in items]).to(device)
-        feats.append(encode(x).float())
-        labels.append(torch.tensor([lab for _, lab in items], device=device))
-    f, y = torch.cat(feats), torch.cat(labels)
-    f, y = all_gather_nograd(f), all_gather_nograd(y)
-    # gathered order is rank-major; put back into dataset order and drop the padding
+        x, y, ok, bad = read_batch(dataset, idx[s : s + batch_size], transform)
+        feats.append(encode(x.to(device)).float())
+        labels.append(y.to(device))
+        oks.append(ok.to(device))
+        names += bad
+    f, y, ok = all_gather_nograd(torch.cat(feats)), all_gather_nograd(torch.cat(labels)), torch.cat(oks)
+    ok = all_gather_nograd(ok)
+    # gathered order is rank-major; put back into dataset order, drop the padding and unreadable samples
     order = torch.tensor([i for r in range(world) for i in range(r, per_rank * world, world)], device=device)
-    keep = order < n
+    real = order < n
+    skips.add(int((ok & real).sum()), list(dict.fromkeys(names)), skipped=int((~ok & real).sum()))
+    keep = real & ok
     f, y, order = f[keep], y[keep], order[keep]
     inv = torch.argsort(order)
     return f[inv], y[inv]

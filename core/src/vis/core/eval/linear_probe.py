@@ -4,7 +4,6 @@ TF-style RandomResizedCrop. At the end it checks that no backbone weight or buff
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -12,22 +11,18 @@ import torch.nn as nn
 
 from vis.core.convert import read_weights
 from vis.core.data import SeededDataset, parse_data_spec
+from vis.core.data.skips import SkipCount
 from vis.core.data.transforms import center_crop, linear_probe_train
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
 from vis.core.errors import RunError
-from vis.core.eval.classification import ClassifierConfig, evaluate_classifier
+from vis.core.eval.classification import evaluate_classifier
+from vis.core.eval.config import LinearProbeConfig
 from vis.core.eval.finetune import WeightLoader
 from vis.core.models.vit import VisionTransformer, trunc_normal_head_
 from vis.core.optim import param_groups
 
 log = logging.getLogger("vis")
-
-
-@dataclass
-class LinearProbeConfig(ClassifierConfig):
-    """Linear-probe options (cls token by default; --global-pool probes the mean of patch tokens through a
-    fresh, frozen, non-affine fc_norm); every field is a --kebab-case flag."""
 
 
 class LinearProbe(nn.Module):
@@ -65,7 +60,8 @@ def linear_probe(cfg: LinearProbeConfig, load_weights: WeightLoader) -> dict[str
         forward=lambda m, b: {"loss": nn.functional.cross_entropy(m(b["image"]), b["label"])},
         param_groups=lambda m: param_groups(m, cfg.weight_decay),
         optimizer="lars",
-        evaluate=lambda epoch, m: evaluate_classifier(m, val_raw, eval_tf, cfg.eval_batch_size, ctx),
+        evaluate=lambda epoch, m: evaluate_classifier(m, val_raw, eval_tf, cfg.eval_batch_size, ctx,
+                                                      SkipCount(cfg.max_skipped_fraction, cfg.data, "evaluation")),
         best_metric="top1",
     )
     trainer = Trainer(cfg, task, ctx)

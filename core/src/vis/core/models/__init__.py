@@ -4,10 +4,10 @@ from vis.core.models.mae_decoder import MAEDecoder
 from vis.core.models.masking import Masking, gather_tokens, num_kept, per_sample_noise, random_masking
 from vis.core.models.patches import masked_mse, normalize_patches, patchify, unpatchify
 from vis.core.models.pos_embed import resize_pos_embed, sincos_2d
-from vis.core.models.vit import VIT_SIZES, Block, VisionTransformer
+from vis.core.models.vit import Block, VisionTransformer
 
 __all__ = [
-    "VIT_SIZES", "Block", "MAEDecoder", "Masking", "VisionTransformer", "gather_tokens", "masked_mse",
+    "Block", "MAEDecoder", "Masking", "VisionTransformer", "gather_tokens", "masked_mse",
     "normalize_patches", "num_kept", "patchify", "per_sample_noise", "random_masking", "resize_pos_embed",
     "sincos_2d", "unpatchify",
 ]

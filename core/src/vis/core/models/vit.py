@@ -7,7 +7,6 @@ load with strict key matching after an explicit converter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
@@ -16,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import DropPath, LayerScale, Mlp, trunc_normal_
 
+from vis.core.config import vit_size
 from vis.core.models.masking import gather_tokens
 from vis.core.models.pos_embed import SinCosOrder, sincos_2d
 
@@ -92,24 +92,6 @@ PosEmbedKind = Literal["sincos", "sincos_trainable", "learned", "none"]
 GlobalPool = Literal["token", "avg"]
 
 
-@dataclass(frozen=True)
-class ViTSize:
-    """Width, depth, heads and patch size of a named ViT."""
-
-    embed_dim: int
-    depth: int
-    num_heads: int
-    patch_size: int
-
-
-VIT_SIZES: dict[str, ViTSize] = {
-    "vit_small_patch16": ViTSize(384, 12, 6, 16),
-    "vit_base_patch16": ViTSize(768, 12, 12, 16),
-    "vit_large_patch16": ViTSize(1024, 24, 16, 16),
-    "vit_huge_patch14": ViTSize(1280, 32, 16, 14),
-}
-
-
 class VisionTransformer(nn.Module):
     """Plain ViT: patch embedding, optional cls token, position table, pre-norm blocks, readout, head.
 
@@ -168,10 +150,7 @@ class VisionTransformer(nn.Module):
     @classmethod
     def from_name(cls, name: str, **kwargs) -> VisionTransformer:
         """Build a named size ("vit_base_patch16", ...); kwargs override anything else."""
-        if name not in VIT_SIZES:
-            raise ValueError(f"unknown ViT '{name}'; known: {', '.join(VIT_SIZES)}")
-        s = VIT_SIZES[name]
-        return cls(embed_dim=s.embed_dim, depth=s.depth, num_heads=s.num_heads, patch_size=s.patch_size, **kwargs)
+        return cls(**{**vars(vit_size(name)), **kwargs})
 
     def init_weights(self) -> None:
         """MAE initialisation: xavier-uniform linears (qkv as one matrix) and patch conv (on its 2-D view),

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from vis.core.cli import EntryPoint
 from vis.core.convert import load_vit_from_mae
-from vis.core.eval.finetune import FinetuneConfig, finetune
-from vis.mae.recipes import FINETUNE_RECIPES
+from vis.core.eval.config import FinetuneConfig
+from vis.core.eval.finetune import finetune
 
 
 def main(cfg: FinetuneConfig) -> dict[str, Any]:
     return finetune(cfg, load_vit_from_mae)
 
 
-entry = EntryPoint(FinetuneConfig, FINETUNE_RECIPES, main, prog="mae-finetune", description=__doc__)
-run, cli = entry.run, entry.cli
+if __name__ == "__main__":  # python -m vis.mae.finetune (torchrun)
+    from vis.mae import cli
 
-
-if __name__ == "__main__":
-    cli()
+    cli.finetune.cli()

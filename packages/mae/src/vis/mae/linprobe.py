@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from vis.core.cli import EntryPoint
 from vis.core.convert import load_vit_from_mae
-from vis.core.eval.linear_probe import LinearProbeConfig, linear_probe
-from vis.mae.recipes import LINPROBE_RECIPES
+from vis.core.eval.config import LinearProbeConfig
+from vis.core.eval.linear_probe import linear_probe
 
 
 def main(cfg: LinearProbeConfig) -> dict[str, Any]:
     return linear_probe(cfg, load_vit_from_mae)
 
 
-entry = EntryPoint(LinearProbeConfig, LINPROBE_RECIPES, main, prog="mae-linprobe", description=__doc__)
-run, cli = entry.run, entry.cli
+if __name__ == "__main__":  # python -m vis.mae.linprobe (torchrun)
+    from vis.mae import cli
 
-
-if __name__ == "__main__":
-    cli()
+    cli.linprobe.cli()

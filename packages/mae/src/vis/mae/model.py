@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from vis.core.config import vit_size
 from vis.core.models import MAEDecoder, VisionTransformer, masked_mse, patchify, random_masking, sincos_2d
-from vis.core.models.vit import VIT_SIZES
 
 
 class MaskedAutoencoderViT(nn.Module):
@@ -73,9 +73,4 @@ def _xavier_linears(m: nn.Module) -> None:
 
 def mae_vit(name: str, **kwargs) -> MaskedAutoencoderViT:
     """MAE for a named encoder size (vit_base_patch16, vit_large_patch16, vit_huge_patch14), decoder 512 x 8."""
-    if name not in VIT_SIZES:
-        raise ValueError(f"unknown ViT '{name}'; known: {', '.join(VIT_SIZES)}")
-    s = VIT_SIZES[name]
-    return MaskedAutoencoderViT(
-        patch_size=s.patch_size, embed_dim=s.embed_dim, depth=s.depth, num_heads=s.num_heads, **kwargs
-    )
+    return MaskedAutoencoderViT(**vars(vit_size(name)), **kwargs)

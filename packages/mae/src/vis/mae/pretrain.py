@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from vis.core.cli import EntryPoint
 from vis.core.data import SeededDataset, parse_data_spec
+from vis.core.data.skips import SkipCount, readable_samples
 from vis.core.data.transforms import center_crop, random_resized_crop_flip
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
@@ -25,7 +25,6 @@ from vis.core.optim import param_groups
 from vis.core.viz import save_image_grid
 from vis.mae.config import PretrainConfig
 from vis.mae.model import MaskedAutoencoderViT
-from vis.mae.recipes import PRETRAIN_RECIPES
 from vis.mae.reconstruct import reconstruction_rows
 
 log = logging.getLogger("vis")
@@ -60,8 +59,10 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
         if not spec.has_split("val"):
             return None
         ref, val = spec.dataset("train"), spec.dataset("val")
-        tr_f, tr_y = extract_features(encode_avg(m), ref, eval_tf, cfg.knn_batch_size, ctx.device, ctx.rank)
-        va_f, va_y = extract_features(encode_avg(m), val, eval_tf, cfg.knn_batch_size, ctx.device, ctx.rank)
+        skips = SkipCount(cfg.max_skipped_fraction, cfg.data, "the kNN monitor")
+        tr_f, tr_y = extract_features(encode_avg(m), ref, eval_tf, cfg.knn_batch_size, ctx.device, skips, ctx.rank)
+        va_f, va_y = extract_features(encode_avg(m), val, eval_tf, cfg.knn_batch_size, ctx.device, skips, ctx.rank)
+        skips.report()
         num_classes = int(max(tr_y.max(), va_y.max()).item()) + 1
         return knn_accuracy(tr_f, tr_y, va_f, va_y, num_classes)
 
@@ -98,17 +99,13 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
 
 def write_figures(cfg: PretrainConfig, model: MaskedAutoencoderViT, spec, eval_tf, device) -> None:
     data = spec.dataset("val" if spec.has_split("val") else "train")
-    n = min(cfg.num_figures, len(data))
-    step = max(len(data) // n, 1)
-    imgs = torch.stack([eval_tf(data[i * step][0]) for i in range(n)]).to(device)
+    imgs = readable_samples(data, cfg.num_figures, eval_tf, "reconstruction figure").to(device)
     rows = reconstruction_rows(model, imgs, mask_seed=cfg.seed)
     path = save_image_grid(rows, f"{cfg.output_dir}/figures/reconstructions.png", upscale=max(1, 128 // cfg.input_size))
     log.info(f"reconstructions: {path} (columns: original | masked | reconstruction | reconstruction + visible)")
 
 
-entry = EntryPoint(PretrainConfig, PRETRAIN_RECIPES, main, prog="mae-pretrain", description=__doc__)
-run, cli = entry.run, entry.cli
+if __name__ == "__main__":  # python -m vis.mae.pretrain (torchrun)
+    from vis.mae import cli
 
-
-if __name__ == "__main__":
-    cli()
+    cli.pretrain.cli()

@@ -10,27 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from vis.core.config import LaunchOptions, ViTOptions
-from vis.core.eval.finetune import FinetuneConfig
-from vis.core.eval.linear_probe import LinearProbeConfig
-from vis.core.models.vit import VIT_SIZES
+from vis.core.config import LaunchOptions, ViTOptions, vit_size
+from vis.core.eval.config import FinetuneConfig, LinearProbeConfig
 from vis.mae.config import DecoderOptions, PretrainConfig, VisualizeConfig
 
 SIZES = {"base": "vit_base_patch16", "large": "vit_large_patch16", "huge": "vit_huge_patch14"}
 TINY_VIT = ViTOptions(patch_size=4, embed_dim=64, depth=4, num_heads=4)
 
 
-def vit_options(name: str) -> ViTOptions:
-    """ViTOptions of a named size."""
-    s = VIT_SIZES[name]
-    return ViTOptions(patch_size=s.patch_size, embed_dim=s.embed_dim, depth=s.depth, num_heads=s.num_heads)
-
-
 def paper(size: str, epochs: int) -> PretrainConfig:
     """ImageNet-1K pre-training of ViT-{size} for `epochs` epochs on 8 nodes x 8 GPUs (global batch 4096)."""
     return PretrainConfig(
         data="imagefolder:/datasets/imagenet", output_dir=f"output/mae-vit-{size}-in1k-{epochs}ep",
-        input_size=224, vit=vit_options(SIZES[size]), decoder=DecoderOptions(512, 8, 16), mask_ratio=0.75,
+        input_size=224, vit=vit_size(SIZES[size]), decoder=DecoderOptions(512, 8, 16), mask_ratio=0.75,
         norm_pix_loss=True,
         epochs=epochs, warmup_epochs=40, batch_size=64, accum_iter=1, blr=1.5e-4, min_lr=0.0,
         weight_decay=0.05, crop_min_scale=0.2, precision="bf16", num_workers=10, save_every=20,
@@ -72,7 +64,7 @@ def finetune_paper(size: str) -> FinetuneConfig:
     epochs, blr, ld, dp, batch, gpus = FINETUNE_PAPER[size]
     return FinetuneConfig(
         data="imagefolder:/datasets/imagenet", output_dir=f"output/mae-finetune-vit-{size}-in1k",
-        vit=vit_options(SIZES[size]), finetune=f"mae_pretrain_vit_{size}.pth", input_size=224, epochs=epochs,
+        vit=vit_size(SIZES[size]), finetune=f"mae_pretrain_vit_{size}.pth", input_size=224, epochs=epochs,
         warmup_epochs=5, batch_size=batch, blr=blr, min_lr=1e-6, weight_decay=0.05, layer_decay=ld,
         drop_path=dp, mixup=0.8, cutmix=1.0, smoothing=0.1, reprob=0.25, global_pool=True, precision="bf16",
         num_workers=10, save_every=10, save_every_steps=1000, log_every=50,
@@ -95,7 +87,7 @@ def linprobe_paper(size: str) -> LinearProbeConfig:
     32 GPUs), no weight decay, 90 epochs with 10 of warm-up."""
     return LinearProbeConfig(
         data="imagefolder:/datasets/imagenet", output_dir=f"output/mae-linprobe-vit-{size}-in1k",
-        vit=vit_options(SIZES[size]), finetune=f"mae_pretrain_vit_{size}.pth", input_size=224, epochs=90,
+        vit=vit_size(SIZES[size]), finetune=f"mae_pretrain_vit_{size}.pth", input_size=224, epochs=90,
         warmup_epochs=10, batch_size=512, blr=0.1, weight_decay=0.0, precision="bf16", num_workers=10,
         save_every=10, save_every_steps=500, log_every=20,
         launch=LaunchOptions(gpus_per_node=8, cpus_per_task=10, timeout_min=4320),
@@ -113,7 +105,7 @@ def linprobe_tiny() -> LinearProbeConfig:
 
 def visualize_official(size: str) -> VisualizeConfig:
     """The released mae_visualize_vit_{size}.pth files (encoder + decoder, trained on raw pixels)."""
-    return VisualizeConfig(vit=vit_options(SIZES[size]), decoder=DecoderOptions(512, 8, 16), input_size=224,
+    return VisualizeConfig(vit=vit_size(SIZES[size]), decoder=DecoderOptions(512, 8, 16), input_size=224,
                            norm_pix_loss=False, data="photos", output_dir=f"output/mae-visualize-vit-{size}")
 
 

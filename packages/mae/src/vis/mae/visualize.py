@@ -11,20 +11,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from vis.core.checkpoint import FORMAT
-from vis.core.cli import EntryPoint
 from vis.core.convert import model_state, read_checkpoint, split_mae, strict_load
 from vis.core.data import parse_data_spec
-from vis.core.data.folder import read_image
+from vis.core.data.folder import ImageFiles
+from vis.core.data.skips import readable_samples
 from vis.core.data.transforms import center_crop
 from vis.core.dist import start_run
 from vis.core.errors import UserError
 from vis.core.viz import save_image_grid
 from vis.mae.config import VisualizeConfig
 from vis.mae.model import MaskedAutoencoderViT
-from vis.mae.recipes import VISUALIZE_RECIPES
 from vis.mae.reconstruct import reconstruction_rows
 
 log = logging.getLogger("vis")
@@ -55,13 +52,12 @@ def main(cfg: VisualizeConfig) -> dict[str, Any]:
     size = model.encoder.patch_embed.img_size
     tf = center_crop(size)
     if cfg.images:
-        imgs = [tf(read_image(p)) for p in cfg.images]
+        data, count = ImageFiles(cfg.images), len(cfg.images)
     else:
         spec = parse_data_spec(cfg.data)
-        data = spec.dataset("val" if spec.has_split("val") else "train")
-        n = min(cfg.num_samples, len(data))
-        imgs = [tf(data[i * max(len(data) // n, 1)][0]) for i in range(n)]
-    rows = reconstruction_rows(model, torch.stack(imgs).to(ctx.device), mask_seed=cfg.mask_seed)
+        data, count = spec.dataset("val" if spec.has_split("val") else "train"), cfg.num_samples
+    imgs = readable_samples(data, count, tf, "mae-visualize")
+    rows = reconstruction_rows(model, imgs.to(ctx.device), mask_seed=cfg.mask_seed)
     out = Path(cfg.output_dir) / f"visualize-seed{cfg.mask_seed}.png"
     save_image_grid([r.cpu() for r in rows], out, upscale=max(1, 128 // size))
     log.info(f"wrote {out} (original | masked | reconstruction | reconstruction + visible"
@@ -69,9 +65,7 @@ def main(cfg: VisualizeConfig) -> dict[str, Any]:
     return {"figure": str(out)}
 
 
-entry = EntryPoint(VisualizeConfig, VISUALIZE_RECIPES, main, prog="mae-visualize", description=__doc__)
-run, cli = entry.run, entry.cli
+if __name__ == "__main__":  # python -m vis.mae.visualize (torchrun)
+    from vis.mae import cli
 
-
-if __name__ == "__main__":
-    cli()
+    cli.visualize.cli()

@@ -1,0 +1,38 @@
+"""What a method supplies to the Trainer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from vis.core.data.loader import SeededDataset
+from vis.core.models.vit import Block
+
+Batch = dict[str, Any]
+
+
+@dataclass
+class Task:
+    """A method's model, data, objective, parameter groups and hooks."""
+
+    model: nn.Module
+    train_data: SeededDataset
+    forward: Callable[[nn.Module, Batch], dict[str, torch.Tensor]]
+    """(model as wrapped for training, batch on device) -> {"loss": scalar tensor, other scalars}."""
+    param_groups: Callable[[nn.Module], list[dict]]
+    optimizer: str = "adamw"
+    betas: tuple[float, float] = (0.9, 0.999)
+    after_step: Callable[[int], None] | None = None
+    """Called after each optimizer step with the step count (e.g. a momentum-encoder update)."""
+    evaluate: Callable[[int, nn.Module], dict[str, float]] | None = None
+    """Called on every rank at the end of each epoch with the epoch index and the model with full weights
+    (unsharded under FSDP); its metrics are logged."""
+    eval_every: int = 1
+    best_metric: str | None = None
+    """A metric of `evaluate` (higher is better); the checkpoint with its best value is kept as best.pt."""
+    fsdp_units: tuple[type[nn.Module], ...] = (Block,)
+    """Module types that become their own FSDP unit under --parallel fsdp (the transformer blocks)."""
