@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from vis.core.cli import parse
-from vis.core.launch import submit
+from vis.core.launch import slurm_parameters, submit
 from vis.core.testing import assert_bitwise_equal, final_weights, slurm_reachable, wait_for_step
 from vis.mae.cli import linprobe, visualize
 from vis.mae.cli import pretrain as entry
@@ -73,7 +73,8 @@ def test_downstream_entry_points_take_the_same_launch_options(tmp_path, tiny_pre
                   "--stop-after-steps", "3", "--output-dir", str(tmp_path / "lp"), *LOCAL])
     assert submitted_log(capsys.readouterr().out).is_relative_to(tmp_path / "lp")
     assert (tmp_path / "lp" / "checkpoints" / "last.pt").is_file()
-    visualize.run(["--recipe", "tiny", "--checkpoint", str(ckpt), "--num-samples", "2", "--output-dir",
-                   str(tmp_path / "vis"), *LOCAL])
-    assert submitted_log(capsys.readouterr().out).is_relative_to(tmp_path / "vis")
-    assert (tmp_path / "vis" / "visualize-seed0.png").is_file()
+    # mae-visualize takes the same options to the same SLURM request (its job is linprobe's path above)
+    options = [*LOCAL, "--partition", "p", "--account", "a", "--cpus-per-task", "2"]
+    cfg = visualize.parse(["--checkpoint", str(ckpt), *options])
+    assert slurm_parameters(cfg.launch) == slurm_parameters(linprobe.parse(options).launch)
+    assert cfg.launch.submits and cfg.launch.cluster == "local"

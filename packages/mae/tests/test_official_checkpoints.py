@@ -9,8 +9,7 @@ from vis.core.config import vit_size
 from vis.core.convert import load_vit_from_mae, read_weights
 from vis.core.errors import UserError
 from vis.core.models import VisionTransformer
-from vis.core.testing import run_script
-from vis.mae.cli import finetune
+from vis.mae.cli import finetune, visualize
 from vis.mae.config import DecoderOptions, VisualizeConfig
 from vis.mae.visualize import load_mae
 
@@ -130,8 +129,7 @@ def test_official_layout_files_through_the_entry_points(tmp_path, in_process):
     assert "initialised here: fc_norm.bias, fc_norm.weight, head.bias, head.weight" in out
     full = tmp_path / "mae_visualize_tiny.pth"
     official_file(full, "full", d=64, depth=4, p=4, grid=8, dec=64, dec_depth=2)
-    proc = run_script("mae-visualize", "--recipe", "tiny", "--checkpoint", full, "--decoder-embed-dim", "64",
-                      "--decoder-depth", "2", "--decoder-num-heads", "4", *TINY_ARCH, "--num-samples", "2",
-                      "--output-dir", tmp_path / "vis")
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    in_process(visualize.run, "--recipe", "tiny", "--checkpoint", full, "--decoder-embed-dim", "64",
+               "--decoder-depth", "2", "--decoder-num-heads", "4", *TINY_ARCH, "--num-samples", "2",
+               "--output-dir", tmp_path / "vis")
     assert (tmp_path / "vis" / "visualize-seed0.png").is_file()

@@ -115,22 +115,24 @@ def test_two_rank_job_preempted_twice_equals_torchrun(tmp_path, two_rank_args, t
 
 
 def test_time_limit_requeues_and_completes(tmp_path, fast_args):
-    # A 1-minute limit with a 15 s delay signals 15 to 45 s into the run (SLURM checks limits every 30 s);
-    # 24 epochs on one CPU run well past that (~12 s start-up + ~44 s here), so the limit always comes first.
+    # A 1-minute limit with USR2 asked for 40 s before it: SLURM checks limits every 30 s, so the signal comes
+    # 20 to 50 s into the job: after the ~10 s start-up (before it, USR2 would kill the process ahead of
+    # submitit's handler) and before 32 epochs on one CPU end (~64 s). With the default 15 s lead it could
+    # come 75 s in, after a fast run ended.
     out = tmp_path / "job"
-    job = submit_pretrain(*fast_args, "--epochs", "24", "--log-every", "22", "--num-workers", "0",
-                          "--output-dir", out, *ONE_TASK, "--timeout-min", "1")
+    job = submit_pretrain(*fast_args, "--epochs", "32", "--log-every", "22", "--num-workers", "0",
+                          "--output-dir", out, *ONE_TASK, "--timeout-min", "1", "--signal-delay-s", "40")
     end = time.time() + 120
     while PREEMPTED not in (job.stdout() or ""):
         assert time.time() < end and not job.done(), (job.stdout() or "")[-2000:]
         time.sleep(0.2)
     # Requeued by its time limit. Give the requeued run room to finish: each further 1-minute run would be
-    # signalled again ~20 s in (~12 s of it start-up) and prove nothing new.
+    # signalled again at once and prove nothing new.
     subprocess.run(["scontrol", "update", f"JobId={job.job_id}", "TimeLimit=10"], check=True)
     result = wait(job)
     log = job.stdout()
     assert log.count(PREEMPTED) == 1 and len(resumed_steps(log)) == 1, log[-3000:]
-    assert result["step"] == 24 * 22
+    assert result["step"] == 32 * 22
     assert final_state(job.job_id) == "COMPLETED"
 
 

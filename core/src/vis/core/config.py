@@ -39,6 +39,9 @@ class LaunchOptions:
     mem_gb: int | None = None
     timeout_min: int = 4320
     """Job time limit in minutes; the job saves last.pt and requeues itself shortly before it."""
+    signal_delay_s: int | None = None
+    """Seconds before the time limit at which SLURM sends USR2 (the job then saves last.pt and requeues);
+    default min(120, 15 x --timeout-min). Raise it when writing a checkpoint takes long."""
     max_requeue: int = 20
     """How many preemptions / time-outs a job may survive (submitit's max_num_timeout)."""
     slurm: bool = False
@@ -61,6 +64,8 @@ class LaunchOptions:
         for name in ("cpus_per_task", "timeout_min"):
             check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
         check(self.max_requeue >= 0, "max_requeue", "must be >= 0", self.max_requeue)
+        check(self.signal_delay_s is None or self.signal_delay_s >= 1, "signal_delay_s", "must be >= 1",
+              self.signal_delay_s)
 
 
 @dataclass

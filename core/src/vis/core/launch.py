@@ -103,7 +103,7 @@ def slurm_parameters(opts: LaunchOptions) -> dict[str, Any]:
             params[f"slurm_{key}"] = getattr(opts, key)
     # USR2 this long before the time limit: room to finish a step and write last.pt. SLURM checks limits
     # every 30 s and may signal up to that much earlier, so a short limit gets a short delay.
-    params["slurm_signal_delay_s"] = min(120, opts.timeout_min * 15)
+    params["slurm_signal_delay_s"] = opts.signal_delay_s or min(120, opts.timeout_min * 15)
     # one dead rank ends the whole step at once instead of leaving the others blocked in a collective
     params["slurm_srun_args"] = ["--kill-on-bad-exit=1"]
     return params

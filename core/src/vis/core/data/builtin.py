@@ -3,7 +3,9 @@ scikit-image's bundled colour photographs. Nothing is downloaded."""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -13,18 +15,46 @@ DIGITS_SIZE = 32
 PHOTO_NAMES = ("astronaut", "coffee", "chelsea", "rocket")
 
 
-@lru_cache(maxsize=1)
-def _digits_arrays() -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
+def _digits_cache() -> Path:
+    from importlib import metadata
+
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vis"
+    return root / f"digits-sklearn-{metadata.version('scikit-learn')}.npz"
+
+
+def _digits_source() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(images [1797, 8, 8] in 0..16, labels, train indices, val indices). scikit-learn's import costs ~1.3 s
+    per process here, so its arrays and split are kept in a small cache file per scikit-learn version."""
+    cache = _digits_cache()
+    try:
+        with np.load(cache) as f:
+            return f["images"], f["labels"], f["train"], f["test"]
+    except (OSError, KeyError, ValueError):
+        pass
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     d = load_digits()
-    x = torch.from_numpy(d.images).float().div(16.0).unsqueeze(1)  # [1797, 1, 8, 8] in [0, 1]
-    x = F.interpolate(x, size=(DIGITS_SIZE, DIGITS_SIZE), mode="bilinear", align_corners=False)
-    x = (x.clamp(0, 1) * 255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()
     idx = np.arange(len(d.target))
     train, test = train_test_split(idx, test_size=360, stratify=d.target, random_state=0)
-    return x, d.target.astype(np.int64), np.sort(train), np.sort(test)
+    arrays = d.images.astype(np.uint8), d.target.astype(np.int64), np.sort(train), np.sort(test)
+    try:  # a unique temporary name, then an atomic rename: concurrent processes may race harmlessly
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, images=arrays[0], labels=arrays[1], train=arrays[2], test=arrays[3])
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # no writable cache: load from scikit-learn every time
+    return arrays
+
+
+@lru_cache(maxsize=1)
+def _digits_arrays() -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
+    images, labels, train, test = _digits_source()
+    x = torch.from_numpy(images.astype(np.float64)).float().div(16.0).unsqueeze(1)  # [1797, 1, 8, 8] in [0, 1]
+    x = F.interpolate(x, size=(DIGITS_SIZE, DIGITS_SIZE), mode="bilinear", align_corners=False)
+    x = (x.clamp(0, 1) * 255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()
+    return x, labels, train, test
 
 
 class DigitsImages(torch.utils.data.Dataset):
