@@ -115,13 +115,13 @@ def test_two_rank_job_preempted_twice_equals_torchrun(tmp_path, two_rank_args, t
 
 
 def test_time_limit_requeues_and_completes(tmp_path, fast_args):
-    # A 1-minute limit with USR2 asked for 40 s before it: SLURM checks limits every 30 s, so the signal comes
-    # 20 to 50 s into the job: after the ~10 s start-up (before it, USR2 would kill the process ahead of
-    # submitit's handler) and before 32 epochs on one CPU end (~64 s). With the default 15 s lead it could
-    # come 75 s in, after a fast run ended.
+    # A 1-minute limit with USR2 15 s before it: SLURM checks limits every 30 s and signals up to one check
+    # early, so USR2 comes 15 to 45 s into the job, after the ~10 s start-up (a longer lead could signal
+    # before submitit's handler exists, which kills the task: seen with 40 s) and before 32 epochs on one
+    # CPU end (~64 s; 24 epochs once ended first).
     out = tmp_path / "job"
     job = submit_pretrain(*fast_args, "--epochs", "32", "--log-every", "22", "--num-workers", "0",
-                          "--output-dir", out, *ONE_TASK, "--timeout-min", "1", "--signal-delay-s", "40")
+                          "--output-dir", out, *ONE_TASK, "--timeout-min", "1")
     end = time.time() + 120
     while PREEMPTED not in (job.stdout() or ""):
         assert time.time() < end and not job.done(), (job.stdout() or "")[-2000:]

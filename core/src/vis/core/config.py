@@ -41,7 +41,8 @@ class LaunchOptions:
     """Job time limit in minutes; the job saves last.pt and requeues itself shortly before it."""
     signal_delay_s: int | None = None
     """Seconds before the time limit at which SLURM sends USR2 (the job then saves last.pt and requeues);
-    default min(120, 15 x --timeout-min). Raise it when writing a checkpoint takes long."""
+    default min(120, 15 x --timeout-min). Raise it when writing a checkpoint takes long; SLURM may signal up
+    to 30 s earlier still, so keep it well under the limit."""
     max_requeue: int = 20
     """How many preemptions / time-outs a job may survive (submitit's max_num_timeout)."""
     slurm: bool = False

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
+
 from vis.core.errors import RunError
 
 log = logging.getLogger("vis")
@@ -57,12 +59,11 @@ class SkipCount:
             log.info(f"{self.stage}: skipped {self.skipped} unreadable of {self.seen} samples")
 
 
-def read_batch(dataset: Any, indices: Sequence[int], transform: Callable) -> tuple[Any, Any, Any, list[str]]:
+def read_batch(dataset: Any, indices: Sequence[int], transform: Callable
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """Read and transform `dataset[i]` for each index: (images [N, ...], labels [N], ok [N] bool, names of the
     unreadable ones). An unreadable sample keeps its place with a blank image and label -1 (ok False), so
     every rank's batch keeps its shape for collectives; callers drop it with `ok`."""
-    import torch
-
     images: list[Any] = []
     labels, ok, names = [], [], []
     for i in indices:
@@ -76,19 +77,17 @@ def read_batch(dataset: Any, indices: Sequence[int], transform: Callable) -> tup
             images.append(None)
             labels.append(-1)
             ok.append(False)
-    shape = next((x for x in images if x is not None), None)
-    if shape is None:  # nothing readable here: a blank of the transform's output size
-        shape = transform(torch.zeros(3, 8, 8, dtype=torch.uint8))
-    images = [torch.zeros_like(shape) if x is None else x for x in images]
+    like = next((x for x in images if x is not None), None)
+    if like is None:  # nothing readable here: a blank of the transform's output size
+        like = transform(torch.zeros(3, 8, 8, dtype=torch.uint8))
+    images = [torch.zeros_like(like) if x is None else x for x in images]
     return torch.stack(images), torch.tensor(labels), torch.tensor(ok), names
 
 
-def readable_samples(dataset: Any, count: int, transform: Callable, where: str) -> Any:
+def readable_samples(dataset: Any, count: int, transform: Callable, where: str) -> torch.Tensor:
     """Up to `count` readable samples spread over the dataset, for figures: an unreadable one is named,
     counted in the log and replaced by the next readable one, so a figure never ends a finished run over a
     few bad files; only a dataset with nothing readable is an error. Returns a [k, ...] tensor, k <= count."""
-    import torch
-
     n = len(dataset)
     count = min(count, n)
     stride = max(n // max(count, 1), 1)
