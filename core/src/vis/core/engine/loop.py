@@ -107,7 +107,7 @@ class Trainer:
     def save(self, periodic: bool = False, best: bool = False) -> None:
         """Check for a non-finite loss first (a checkpoint never holds one), then write last.pt (and
         checkpoint-<epoch>.pt when periodic, best.pt when best); collective."""
-        self._poll(act_on_preemption=False)
+        self._poll()  # a preemption found here is acted on at the next step boundary
         progress_ = {"epoch": self.epoch, "iter_in_epoch": self.iter_in_epoch, "step": self.step,
                      "samples": {"seen": self.skips.seen, "skipped": self.skips.skipped}, "best": self.best}
         self.checkpoints.save(progress_, periodic=self.epoch - 1 if periodic else None, best=best)
@@ -211,13 +211,13 @@ class Trainer:
     def _no_sync(self) -> contextlib.AbstractContextManager:
         return fsdp.no_gradient_sync(self.model) if self.fsdp else self.wrapped.no_sync()
 
-    def _poll(self, act_on_preemption: bool = True) -> bool:
+    def _poll(self) -> bool:
         """Read the batched checks: raise on a non-finite loss; True when a rank was asked to stop."""
         found = self.checks.poll(PREEMPTION.requested)
         if found.bad_step is not None:
             raise RunError(f"loss is {found.bad_value} at step {found.bad_step}", str(self.out),
                            "stopped without overwriting the last checkpoint; lower the lr or use bf16")
-        return found.preempted and act_on_preemption
+        return found.preempted
 
     def _should_stop(self, saved: bool, polled: bool | None = None) -> bool:
         """At a step boundary: on preemption (any rank) save and requeue; after --stop-after-steps save and
