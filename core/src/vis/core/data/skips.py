@@ -26,6 +26,7 @@ def describe(dataset: Any, index: int) -> str:
 
 
 def unreadable(dataset: Any, index: int, error: Exception) -> str:
+    """The log's line for a sample that could not be read: its name and the error."""
     return f"{describe(dataset, index)}: {type(error).__name__}: {error}"
 
 
@@ -93,18 +94,16 @@ def readable_samples(dataset: Any, count: int, transform: Callable, where: str) 
     stride = max(n // max(count, 1), 1)
     # samples k * stride first (what a figure shows when all are readable), then their neighbours
     order = itertools.chain((k * stride + j for j in range(stride) for k in range(count)), range(count * stride, n))
-    good, names = [], []
+    skips = SkipCount(1.0, where, where)  # named and counted, never bounded (see the docstring)
+    good = []
     for i in order:
         if len(good) == count:
             break
         x, _, ok, bad = read_batch(dataset, [i], transform)
-        names += bad
+        skips.add(int(ok[0]), bad)
         if ok[0]:
             good.append(x[0])
-    for name in names:
-        log.warning(f"skipped unreadable sample {name}")
-    if names:
-        log.info(f"{where}: skipped {len(names)} unreadable of {len(good) + len(names)} samples")
+    skips.report()
     if not good:
         raise RunError(f"none of the {n} samples is readable", where, "fix or remove the files named above")
     return torch.stack(good)

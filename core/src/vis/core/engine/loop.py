@@ -163,15 +163,14 @@ class Trainer:
         if path is not None:
             self.load(path)  # before writing anything, so a bad checkpoint leaves the folder untouched
         self._prepare_output()
-        mlog = MetricLog(self.out, ctx.is_main, resume_step=self.step)
         log.info(f"batch per device {cfg.batch_size} x accum_iter {cfg.accum_iter} x world size "
                  f"{ctx.world_size} = global batch {self.global_batch}; lr {self.base_lr:.3e} "
                  f"(blr {cfg.blr:g}); {self.iters_per_epoch // cfg.accum_iter} steps per epoch")
         last: dict[str, Any] = {}
         if self.epoch >= cfg.epochs:
             log.info(f"training already complete ({self.epoch} of {cfg.epochs} epochs); raise --epochs to go on")
-            mlog.close()
             return last
+        mlog = MetricLog(self.out, ctx.is_main, resume_step=self.step)
         # one loader for the run: the sampler walks every remaining epoch, so workers never restart
         self.sampler.set_epoch(self.epoch, self.iter_in_epoch, epochs=cfg.epochs - self.epoch,
                                batches=self.iters_per_epoch)

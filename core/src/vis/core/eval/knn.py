@@ -30,8 +30,7 @@ def extract_features(
         labels.append(y.to(device))
         oks.append(ok.to(device))
         names += bad
-    f, y, ok = all_gather_nograd(torch.cat(feats)), all_gather_nograd(torch.cat(labels)), torch.cat(oks)
-    ok = all_gather_nograd(ok)
+    f, y, ok = (all_gather_nograd(torch.cat(parts)) for parts in (feats, labels, oks))
     # gathered order is rank-major; put back into dataset order, drop the padding and unreadable samples
     order = torch.tensor([i for r in range(world) for i in range(r, per_rank * world, world)], device=device)
     real = order < n
