@@ -65,7 +65,7 @@ def trainer_loop(cfg, data, device) -> tuple[float, int, dict]:
         stamps = []
         task = Task(model=model, train_data=data, forward=forward, optimizer="adamw", betas=(0.9, 0.95),
                     param_groups=lambda m: param_groups(m, cfg.weight_decay),
-                    after_step=lambda step: stamps.append(_now(device)))
+                    after_step=lambda step, epoch: stamps.append(_now(device)))
         trainer = Trainer(cfg, task, DistContext(device=device))
         trainer.fit()
         return stamps, trainer.model.state_dict()

@@ -91,6 +91,26 @@ class ViTOptions:
             check(getattr(self, name) >= 1, name, "must be >= 1", getattr(self, name))
 
 
+@dataclass
+class ResNetOptions:
+    """A torchvision ResNet (with --arch resnet): depth, stage-1 width (64 is torchvision's model) and stem."""
+
+    resnet_depth: Literal[18, 34, 50, 101] = 50
+    resnet_width: int = 64
+    """Widths of the four stages are w, 2w, 4w, 8w (x4 for the bottleneck depths 50 and 101)."""
+    small_input_stem: bool = False
+    """A 3x3 stride-1 first convolution and no max-pool, for 32-pixel inputs."""
+
+    def validate(self) -> None:
+        check(self.resnet_width >= 1, "resnet_width", "must be >= 1", self.resnet_width)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"depth": self.resnet_depth, "width": self.resnet_width, "small_input": self.small_input_stem}
+
+
+Arch = Literal["vit", "resnet"]
+
+
 VIT_SIZES: dict[str, ViTOptions] = {
     "vit_small_patch16": ViTOptions(patch_size=16, embed_dim=384, depth=12, num_heads=6),
     "vit_base_patch16": ViTOptions(patch_size=16, embed_dim=768, depth=12, num_heads=12),

@@ -31,8 +31,9 @@ weights of a sharded (--parallel fsdp) checkpoint are read from the folder it na
 
 
 def model_state(state: dict, path: str | Path) -> StateDict:
-    """The model weights in a loaded checkpoint: under `model`, or the whole dict if it is a state dict."""
-    sd = state.get("model", state)
+    """The model weights in a loaded checkpoint: under `model` (vis, MAE, DeiT), under `state_dict` (MoCo v3,
+    SimSiam), or the whole dict if it is a state dict."""
+    sd = state.get("model", state.get("state_dict", state))
     if not isinstance(sd, dict) or not sd or not all(torch.is_tensor(v) for v in sd.values()):
         raise UserError("no model weights in checkpoint", str(path), "expected a state dict under 'model'")
     return sd
@@ -41,6 +42,24 @@ def model_state(state: dict, path: str | Path) -> StateDict:
 def read_weights(path: str | Path) -> StateDict:
     """The model weights of a checkpoint file (see read_checkpoint)."""
     return model_state(read_checkpoint(path), path)
+
+
+def under_prefix(sd: StateDict, prefix: str) -> StateDict:
+    """The entries whose key starts with `prefix`, with the prefix removed ("module.base_encoder." ...)."""
+    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+
+
+BACKBONE_FORMAT = "vis-backbone/1"
+
+
+def save_backbone(path: str | Path, sd: StateDict, arch: dict, source: str) -> Path:
+    """Write a plain backbone file: {"format", "arch" (how to build it: "vit" or "resnet" plus the
+    options), "source", "model" (timm / torchvision key names, no head)}. Other methods (RCG, ViTDet, the
+    linear probes) read it with `read_weights`; written atomically."""
+    state = {"format": BACKBONE_FORMAT, "arch": arch, "source": source,
+             "model": {k: v.detach().cpu().contiguous() for k, v in sd.items()}}
+    ckpt.save_atomic(state, path)
+    return Path(path)
 
 
 def split_mae(sd: StateDict) -> tuple[StateDict, StateDict]:

@@ -58,6 +58,10 @@ def world_size() -> int:
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
+def rank() -> int:
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
 def barrier() -> None:
     if world_size() > 1:
         dist.barrier()
@@ -109,6 +113,28 @@ def all_gather_grad(x: torch.Tensor) -> torch.Tensor:
     if world_size() == 1:
         return x
     return torch.cat(_GatherWithGrad.apply(x))
+
+
+class _SumWithGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = x.clone()
+        dist.all_reduce(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+def all_reduce_grad(x: torch.Tensor) -> torch.Tensor:
+    """The sum of x over all ranks, differentiable: each rank's input gets the summed gradient (synchronised
+    BatchNorm statistics); identity at world size 1."""
+    if world_size() == 1:
+        return x
+    return _SumWithGrad.apply(x)
 
 
 def seed_everything(seed: int, rank: int = 0) -> None:

@@ -39,6 +39,20 @@ def param_groups(
     return [groups[k] for k in sorted(groups, key=lambda k: (k[0], not k[1]))]
 
 
+def uniform_groups(model: nn.Module, weight_decay: float, fixed_lr: Iterable[str] = ()) -> list[dict]:
+    """One group of every trainable parameter with the same weight decay (SimSiam's SGD and MoCo v3's AdamW
+    decay biases and norms too), except that parameters under a prefix in `fixed_lr` (SimSiam's
+    `predictor`) form a group whose lr the schedule never changes (`fix_lr`)."""
+    fixed = tuple(f"{p}." for p in fixed_lr)
+    groups = {False: {"params": [], "names": [], "weight_decay": weight_decay, "name": "all"},
+              True: {"params": [], "names": [], "weight_decay": weight_decay, "name": "fixed_lr", "fix_lr": True}}
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            groups[name.startswith(fixed)]["params"].append(p)
+            groups[name.startswith(fixed)]["names"].append(name)
+    return [g for g in groups.values() if g["params"]]
+
+
 def vit_layer_id(name: str, num_layers: int, prefix: str = "") -> int:
     """Layer index for layer-wise decay: embeddings 0, blocks.k -> k + 1, everything after -> num_layers."""
     name = name.removeprefix(prefix)
@@ -62,10 +76,9 @@ def effective_lr(blr: float, lr: float | None, global_batch: int) -> float:
     return lr if lr is not None else blr * global_batch / 256
 
 
-class LARS(torch.optim.Optimizer):
-    """SGD with momentum and layer-wise trust ratio (You et al.); parameters with ndim <= 1 (biases, norms)
-    get neither weight decay nor adaptation, as in MoCo v3 and MAE's linear probe. Written here because no
-    maintained library ships this exact variant (apex's LARC differs in how it treats weight decay)."""
+class _TrustRatioSGD(torch.optim.Optimizer):
+    """Heavy-ball SGD on a per-parameter direction d = self._direction(p, group) (each variant below defines
+    it): mu <- momentum * mu + d; p <- p - lr * mu."""
 
     def __init__(self, params, lr: float = 0.0, weight_decay: float = 0.0, momentum: float = 0.9,
                  trust_coefficient: float = 0.001):
@@ -78,17 +91,42 @@ class LARS(torch.optim.Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
-                dp = p.grad
-                if p.ndim > 1:
-                    dp = dp.add(p, alpha=g["weight_decay"])
-                    p_norm, u_norm = torch.norm(p), torch.norm(dp)
-                    q = torch.where(
-                        (p_norm > 0) & (u_norm > 0), g["trust_coefficient"] * p_norm / u_norm, torch.ones_like(p_norm)
-                    )
-                    dp = dp.mul(q)
+                dp = self._direction(p, g)
                 state = self.state[p]
                 if "mu" not in state:
                     state["mu"] = torch.zeros_like(p)
                 mu = state["mu"]
                 mu.mul_(g["momentum"]).add_(dp)
                 p.add_(mu, alpha=-g["lr"])
+
+
+class LARS(_TrustRatioSGD):
+    """SGD with momentum and layer-wise trust ratio (You et al.) as in MoCo v3 and MAE's linear probe:
+    for ndim > 1, d = g + wd p scaled by trust * |p| / |d| (when both norms are > 0); parameters with
+    ndim <= 1 (biases, norms) get neither weight decay nor adaptation. Written here because no maintained
+    library ships this exact variant."""
+
+    def _direction(self, p: torch.Tensor, g: dict) -> torch.Tensor:
+        dp = p.grad
+        if p.ndim <= 1:
+            return dp
+        dp = dp.add(p, alpha=g["weight_decay"])
+        p_norm, u_norm = torch.norm(p), torch.norm(dp)
+        q = torch.where((p_norm > 0) & (u_norm > 0), g["trust_coefficient"] * p_norm / u_norm, torch.ones_like(p_norm))
+        return dp.mul(q)
+
+
+class LARC(_TrustRatioSGD):
+    """apex's LARC (clip=False) over SGD with momentum, as in SimSiam's linear evaluation: EVERY parameter,
+    biases included, gets d = (g + wd p) * trust * |p| / (|g| + wd |p| + eps) when |p| > 0 and |g| > 0,
+    and the plain gradient otherwise (no weight decay either), so a zero-initialised bias takes one full-lr
+    step first. Own code: apex is not installable from PyPI under that name."""
+
+    eps = 1e-8
+
+    def _direction(self, p: torch.Tensor, g: dict) -> torch.Tensor:
+        dp, wd = p.grad, g["weight_decay"]
+        p_norm, g_norm = torch.norm(p), torch.norm(dp)
+        rate = g["trust_coefficient"] * p_norm / (g_norm + p_norm * wd + self.eps)
+        adapted = dp.add(p, alpha=wd).mul(rate)
+        return torch.where((p_norm > 0) & (g_norm > 0), adapted, dp)

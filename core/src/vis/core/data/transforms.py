@@ -15,10 +15,12 @@ def _to_normalized_float() -> list[v2.Transform]:
     return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
 
 
-def random_resized_crop_flip(size: int, scale: tuple[float, float] = (0.2, 1.0)) -> v2.Compose:
-    """MAE pre-training augmentation: RandomResizedCrop (bicubic) + horizontal flip + ImageNet normalise."""
+def random_resized_crop_flip(size: int, scale: tuple[float, float] = (0.2, 1.0), bilinear: bool = False) -> v2.Compose:
+    """RandomResizedCrop + horizontal flip + ImageNet normalise: MAE pre-training (bicubic, scale (0.2, 1)),
+    MoCo v3 / SimSiam linear classification (bilinear, scale (0.08, 1))."""
+    mode = InterpolationMode.BILINEAR if bilinear else InterpolationMode.BICUBIC
     return v2.Compose([
-        v2.RandomResizedCrop(size, scale=scale, interpolation=InterpolationMode.BICUBIC, antialias=True),
+        v2.RandomResizedCrop(size, scale=scale, interpolation=mode, antialias=True),
         v2.RandomHorizontalFlip(),
         *_to_normalized_float(),
     ])

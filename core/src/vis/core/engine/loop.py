@@ -31,7 +31,8 @@ from vis.core.engine.task import Batch, Task
 from vis.core.errors import RunError, UserError
 from vis.core.launch import PREEMPTION
 from vis.core.logger import MetricLog, format_line, progress
-from vis.core.optim import LARS, effective_lr, warmup_cosine
+from vis.core.optim import LARC, LARS, effective_lr, warmup_cosine
+from vis.core.sync_bn import convert_sync_batchnorm, has_batchnorm
 
 log = logging.getLogger("vis")
 
@@ -51,6 +52,8 @@ class Trainer:
             log.info("--parallel fsdp with one process: nothing to shard, training unsharded")
         # an unsharded copy for evaluation hooks and figures (kept on the CPU until first used)
         self._eval_copy = copy.deepcopy(task.model) if self.fsdp else None
+        if ctx.distributed and task.sync_bn and has_batchnorm(task.model):
+            convert_sync_batchnorm(task.model, ctx.device)  # children replaced in place: references stay valid
         self.model = task.model.to(ctx.device)
         if self.fsdp:
             self.model = fsdp.shard_model(self.model, task.fsdp_units)
@@ -88,6 +91,8 @@ class Trainer:
             return torch.optim.AdamW(groups, lr=self.base_lr, betas=self.task.betas)
         if self.task.optimizer == "lars":
             return LARS(groups, lr=self.base_lr)
+        if self.task.optimizer == "larc":
+            return LARC(groups, lr=self.base_lr)
         if self.task.optimizer == "sgd":
             return torch.optim.SGD(groups, lr=self.base_lr, momentum=0.9)
         raise ValueError(f"unknown optimizer {self.task.optimizer}")
@@ -140,10 +145,10 @@ class Trainer:
         barrier()
 
     def _set_lr(self, iteration: int) -> None:
-        e = self.epoch + iteration / self.iters_per_epoch
+        e = self.epoch + (iteration / self.iters_per_epoch if self.task.lr_schedule == "iteration" else 0)
         lr = warmup_cosine(e, self.base_lr, self.cfg.min_lr, self.cfg.warmup_epochs, self.cfg.epochs)
         for g in self.optimizer.param_groups:
-            g["lr"] = lr * g.get("lr_scale", 1.0)
+            g["lr"] = (self.base_lr if g.get("fix_lr") else lr) * g.get("lr_scale", 1.0)
 
     def _lr_record(self) -> dict[str, float]:
         return {f"lr/{g.get('name', i)}": g["lr"] for i, g in enumerate(self.optimizer.param_groups)}
@@ -273,7 +278,7 @@ class Trainer:
             self.step += 1
             self.iter_in_epoch = it + 1
             if self.task.after_step:
-                self.task.after_step(self.step)
+                self.task.after_step(self.step, self.epoch + self.iter_in_epoch / self.iters_per_epoch)
             checking = logging_now or self.step % cfg.check_every == 0
             preempted = self._poll() if checking else False  # raises on a non-finite loss before it is logged
             if logging_now:

@@ -25,9 +25,17 @@ class Task:
     """(model as wrapped for training, batch on device) -> {"loss": scalar tensor, other scalars}."""
     param_groups: Callable[[nn.Module], list[dict]]
     optimizer: str = "adamw"
+    """adamw | sgd (momentum 0.9) | lars (MoCo v3 / MAE: no decay or adaptation for ndim <= 1) | larc (apex
+    LARC, clip off: every parameter adapted)."""
     betas: tuple[float, float] = (0.9, 0.999)
-    after_step: Callable[[int], None] | None = None
-    """Called after each optimizer step with the step count (e.g. a momentum-encoder update)."""
+    lr_schedule: str = "iteration"
+    """"iteration": warm-up + cosine updated every step; "epoch": the cosine value at the start of each epoch,
+    constant within it (SimSiam, MoCo v3's linear classification). Groups with "fix_lr" keep the base lr."""
+    sync_bn: bool = True
+    """With several processes, every BatchNorm normalises over the global batch (vis.core.sync_bn)."""
+    after_step: Callable[[int, float], None] | None = None
+    """Called after each optimizer step with the step count and the epochs done so far (fractional), e.g. a
+    momentum-encoder update on its cosine schedule."""
     evaluate: Callable[[int, nn.Module], dict[str, float]] | None = None
     """Called on every rank at the end of each epoch with the epoch index and the model with full weights
     (unsharded under FSDP); its metrics are logged."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import tyro
 
-from vis.core.config import TrainConfig, ViTOptions, check
+from vis.core.config import Arch, ResNetOptions, TrainConfig, ViTOptions, check
 
 
 @dataclass
@@ -25,9 +25,12 @@ class ClassifierConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
-        self.vit.validate(self.input_size)
+        self._validate_backbone()
         if self.finetune is not None:
             check(Path(self.finetune).is_file(), "finetune", "is not a file", self.finetune)
+
+    def _validate_backbone(self) -> None:
+        self.vit.validate(self.input_size)
 
 
 @dataclass
@@ -59,4 +62,25 @@ class FinetuneConfig(ClassifierConfig):
 @dataclass
 class LinearProbeConfig(ClassifierConfig):
     """Linear-probe options (cls token by default; --global-pool probes the mean of patch tokens through a
-    fresh, frozen, non-affine fc_norm); every field is a --kebab-case flag."""
+    fresh, frozen, non-affine fc_norm); every field is a --kebab-case flag. The defaults are MAE's protocol
+    (BN + linear head, LARS, per-iteration schedule, TF-style crops); MoCo v3 and SimSiam probe with a plain
+    linear head, SGD or LARC, a per-epoch cosine and torchvision crops."""
+
+    arch: Arch = "vit"
+    """Backbone: vit (sizes from the ViT flags) or resnet (from the ResNet flags)."""
+    resnet: Annotated[ResNetOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=ResNetOptions)
+    conv_stem: bool = False
+    """ViT: MoCo v3's convolutional stem in place of the patch projection."""
+    head: Literal["bn_linear", "linear"] = "bn_linear"
+    """bn_linear: BatchNorm1d without affine, then Linear (MAE); linear: Linear alone (MoCo v3, SimSiam)."""
+    optimizer: Literal["lars", "larc", "sgd"] = "lars"
+    """lars: MoCo v3 / MAE LARS; larc: apex LARC (SimSiam); sgd: momentum 0.9 (MoCo v3)."""
+    lr_schedule: Literal["iteration", "epoch"] = "iteration"
+    train_crop: Literal["tf", "torchvision"] = "tf"
+    """Training crops: TF-style RandomResizedCrop (MAE) or torchvision's (MoCo v3, SimSiam)."""
+
+    def _validate_backbone(self) -> None:
+        if self.arch == "resnet":  # the ViT flags do not apply
+            self.resnet.validate()
+        else:
+            self.vit.validate(self.input_size)

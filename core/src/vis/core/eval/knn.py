@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from vis.core.data.skips import SkipCount, read_batch
-from vis.core.dist import all_gather_nograd, world_size
+from vis.core.data.specs import DataSpec
+from vis.core.dist import DistContext, all_gather_nograd, world_size
 
 
 @torch.no_grad()
@@ -66,3 +67,18 @@ def knn_accuracy(train_feats: torch.Tensor, train_labels: torch.Tensor, test_fea
     """Top-1 accuracy (in [0, 1]) of the weighted kNN classifier."""
     pred = knn_classify(train_feats, train_labels, test_feats, num_classes, k, temperature)
     return (pred == test_labels).float().mean().item()
+
+
+def knn_monitor(encode: Callable[[torch.Tensor], torch.Tensor], spec: DataSpec, transform: Callable,
+                batch_size: int, ctx: DistContext, max_skipped_fraction: float, source: str) -> float | None:
+    """kNN top-1 on the val split with the train split as reference, both encoded by `encode` (which puts
+    its model in eval mode); None when the data has no val split. Unreadable samples are counted against
+    `max_skipped_fraction` and reported as coming from `source` (the --data text)."""
+    if not spec.has_split("val"):
+        return None
+    skips = SkipCount(max_skipped_fraction, source, "the kNN monitor")
+    tr_f, tr_y = extract_features(encode, spec.dataset("train"), transform, batch_size, ctx.device, skips, ctx.rank)
+    va_f, va_y = extract_features(encode, spec.dataset("val"), transform, batch_size, ctx.device, skips, ctx.rank)
+    skips.report()
+    num_classes = int(max(tr_y.max(), va_y.max()).item()) + 1
+    return knn_accuracy(tr_f, tr_y, va_f, va_y, num_classes)

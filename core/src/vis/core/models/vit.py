@@ -7,6 +7,7 @@ load with strict key matching after an explicit converter.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Literal
 
@@ -34,6 +35,30 @@ class PatchEmbed(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class ConvStem(PatchEmbed):
+    """MoCo v3's convolutional stem (Xiao et al., 2021) in place of the patch projection: log2(p) 3x3
+    stride-2 convolutions with BN + ReLU, widths D/2^(k-1) ... D/2, D, then a 1x1 convolution to D. Keys
+    `proj.{0,1,3,4,...}` as in the official vit_conv_* models."""
+
+    def __init__(self, img_size: int, patch_size: int, in_chans: int, embed_dim: int):
+        nn.Module.__init__(self)
+        levels = patch_size.bit_length() - 1
+        if patch_size != 2**levels or levels < 1 or embed_dim % 2 ** (levels - 1):
+            raise ValueError(f"a conv stem needs a power-of-two patch size and a width divisible by "
+                             f"{2 ** max(levels - 1, 0)}, got patch {patch_size}, width {embed_dim}")
+        self.img_size, self.patch_size = img_size, patch_size
+        self.grid_size = (img_size // patch_size, img_size // patch_size)
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
+        layers: list[nn.Module] = []
+        width_in, width = in_chans, embed_dim // 2 ** (levels - 1)
+        for _ in range(levels):
+            layers += [nn.Conv2d(width_in, width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
+                       nn.ReLU(inplace=True)]
+            width_in, width = width, width * 2
+        layers.append(nn.Conv2d(width_in, embed_dim, kernel_size=1))
+        self.proj = nn.Sequential(*layers)
 
 
 class Attention(nn.Module):
@@ -90,6 +115,7 @@ class Block(nn.Module):
 
 PosEmbedKind = Literal["sincos", "sincos_trainable", "learned", "none"]
 GlobalPool = Literal["token", "avg"]
+InitPreset = Literal["mae", "mocov3"]
 
 
 class VisionTransformer(nn.Module):
@@ -99,7 +125,9 @@ class VisionTransformer(nn.Module):
     `sincos_order` ("mae": column first, "mocov3": row first); "sincos_trainable" starts from that table
     and trains it (MAE fine-tuning); "learned" starts from N(0, 0.02). global_pool="avg" averages patch tokens and
     applies `fc_norm` (the final `norm` becomes Identity, as in MAE fine-tuning); "token" reads the cls
-    token after `norm`.
+    token after `norm`. MoCo v3 options: init="mocov3" (its initialisation, see `init_weights`),
+    conv_stem=True (`ConvStem` replaces the patch projection), frozen_patch_embed=True (the random patch
+    projection is never trained: the paper's fix for the instability of self-supervised ViT training).
     """
 
     def __init__(
@@ -119,10 +147,15 @@ class VisionTransformer(nn.Module):
         pos_embed: PosEmbedKind = "sincos",
         sincos_order: SinCosOrder = "mae",
         global_pool: GlobalPool = "token",
+        init: InitPreset = "mae",
+        conv_stem: bool = False,
+        frozen_patch_embed: bool = False,
     ):
         super().__init__()
         self.embed_dim, self.num_classes, self.global_pool = embed_dim, num_classes, global_pool
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
+        self.num_features = embed_dim
+        self.init, self.frozen_patch_embed = init, frozen_patch_embed
+        self.patch_embed = (ConvStem if conv_stem else PatchEmbed)(img_size, patch_size, in_chans, embed_dim)
         self.num_prefix_tokens = 1 if class_token else 0
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if class_token else None
         num_pos = self.patch_embed.num_patches + self.num_prefix_tokens
@@ -153,15 +186,34 @@ class VisionTransformer(nn.Module):
         return cls(**{**vars(vit_size(name)), **kwargs})
 
     def init_weights(self) -> None:
-        """MAE initialisation: xavier-uniform linears (qkv as one matrix) and patch conv (on its 2-D view),
-        zero biases, unit LayerNorms, cls token ~ N(0, 0.02)."""
-        w = self.patch_embed.proj.weight.data
-        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-        if self.cls_token is not None:
-            nn.init.normal_(self.cls_token, std=0.02)
-        self.apply(init_linear_and_norm)
-        if isinstance(self.head, nn.Linear):
-            trunc_normal_(self.head.weight, std=0.02)
+        """init="mae": xavier-uniform linears (qkv as one matrix) and patch conv (on its 2-D view), zero
+        biases, unit LayerNorms, cls token ~ N(0, 0.02), head trunc-normal 0.02. init="mocov3": xavier-uniform
+        linears with qkv's bound taken as if Q, K and V were separate matrices, sqrt(6 / (out/3 + in)); zero
+        biases; cls token ~ N(0, 1e-6); patch projection uniform with bound sqrt(6 / (3 p^2 + D)) and zero bias
+        (a conv stem keeps torch's default conv init, as in MoCo v3)."""
+        proj = self.patch_embed.proj
+        if self.init == "mae":
+            if isinstance(proj, nn.Conv2d):
+                nn.init.xavier_uniform_(proj.weight.data.view(proj.weight.shape[0], -1))
+            if self.cls_token is not None:
+                nn.init.normal_(self.cls_token, std=0.02)
+            self.apply(init_linear_and_norm)
+            if isinstance(self.head, nn.Linear):
+                trunc_normal_(self.head.weight, std=0.02)
+        else:
+            self.apply(init_linear_and_norm)
+            for name, m in self.named_modules():
+                if isinstance(m, nn.Linear) and name.endswith("qkv"):
+                    bound = math.sqrt(6.0 / (m.weight.shape[0] // 3 + m.weight.shape[1]))
+                    nn.init.uniform_(m.weight, -bound, bound)
+            if self.cls_token is not None:
+                nn.init.normal_(self.cls_token, std=1e-6)
+            if isinstance(proj, nn.Conv2d):
+                bound = math.sqrt(6.0 / float(3 * self.patch_size**2 + self.embed_dim))
+                nn.init.uniform_(proj.weight, -bound, bound)
+                nn.init.zeros_(proj.bias)
+        if self.frozen_patch_embed and isinstance(proj, nn.Conv2d):  # MoCo v3 freezes no conv stem
+            self.patch_embed.requires_grad_(False)
 
     @property
     def patch_size(self) -> int:
@@ -202,8 +254,12 @@ class VisionTransformer(nn.Module):
             return self.fc_norm(x[:, self.num_prefix_tokens :].mean(dim=1))
         return x[:, 0]
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The head's input: the readout of the last tokens, [N, embed_dim]."""
+        return self.pool(self.forward_features(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.pool(self.forward_features(x)))
+        return self.head(self.features(x))
 
 
 def init_linear_and_norm(m: nn.Module) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 import torch
 
 from vis.core.data import SeededDataset, parse_data_spec
-from vis.core.data.skips import SkipCount, readable_samples
+from vis.core.data.skips import readable_samples
 from vis.core.data.transforms import center_crop, random_resized_crop_flip
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
-from vis.core.eval.knn import extract_features, knn_accuracy
+from vis.core.eval.knn import knn_monitor
 from vis.core.logger import append_jsonl, format_line
 from vis.core.models import per_sample_noise
 from vis.core.optim import param_groups
@@ -56,15 +56,8 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
     eval_tf = center_crop(cfg.input_size)
 
     def knn(m: MaskedAutoencoderViT) -> float | None:
-        if not spec.has_split("val"):
-            return None
-        ref, val = spec.dataset("train"), spec.dataset("val")
-        skips = SkipCount(cfg.max_skipped_fraction, cfg.data, "the kNN monitor")
-        tr_f, tr_y = extract_features(encode_avg(m), ref, eval_tf, cfg.knn_batch_size, ctx.device, skips, ctx.rank)
-        va_f, va_y = extract_features(encode_avg(m), val, eval_tf, cfg.knn_batch_size, ctx.device, skips, ctx.rank)
-        skips.report()
-        num_classes = int(max(tr_y.max(), va_y.max()).item()) + 1
-        return knn_accuracy(tr_f, tr_y, va_f, va_y, num_classes)
+        return knn_monitor(encode_avg(m), spec, eval_tf, cfg.knn_batch_size, ctx, cfg.max_skipped_fraction,
+                           cfg.data)
 
     def evaluate(epoch: int, full_model: MaskedAutoencoderViT) -> dict[str, float]:
         final = epoch == cfg.epochs - 1
