@@ -78,3 +78,50 @@ def slurm_reachable() -> bool:
         return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
     except subprocess.TimeoutExpired:
         return False
+
+
+HEAVY_OPTIONAL = {"av", "pycocotools", "faster-coco-eval", "webdataset", "open-clip-torch", "torch-fidelity",
+                  "diffusers", "torchcodec", "decord"}
+"""Distributions that belong to other methods' optional extras: no plain method install may pull them."""
+
+
+def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str) -> str:
+    """Install vis-core and `package` (e.g. "vis-mocov3") alone: wheels built without the workspace, the locked
+    third-party pins of its dependency tree, offline, into a fresh venv. Assert that no other vis distribution
+    and no heavy optional dependency came with it, that `<name>-pretrain --help` answers, then run `code`
+    in that venv and return its last line of output."""
+    import re
+
+    def sh(*cmd, **kw) -> subprocess.CompletedProcess:
+        proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=600, **kw)
+        assert proc.returncode == 0, f"{cmd}: {proc.stdout[-2000:]} {proc.stderr[-2000:]}"
+        return proc
+
+    uv = shutil.which("uv")
+    assert uv is not None, "uv is not on PATH"
+    dist = tmp_path / "dist"
+    for pkg in ("vis-core", package):
+        sh(uv, "build", "--package", pkg, "--no-sources", "--wheel", "-o", dist, cwd=root)
+    lock = tmp_path / "pylock.toml"
+    sh(uv, "export", "--package", package, "--no-emit-workspace", "--format", "pylock.toml", "-o", lock, cwd=root)
+    venv = tmp_path / "venv"
+    py = venv / "bin" / "python"
+    sh(uv, "venv", venv, "--python", sys.executable)
+    sh(uv, "pip", "install", "--offline", "--python", py, "-r", lock)
+    sh(uv, "pip", "install", "--offline", "--python", py, *sorted(dist.glob("*.whl")))
+    sh(uv, "pip", "check", "--python", py)
+    freeze = sh(uv, "pip", "freeze", "--python", py).stdout.splitlines()
+    names = {re.split(r"==| @ ", line)[0].strip().lower() for line in freeze if line.strip()}
+    assert {n for n in names if n.startswith("vis-")} == {"vis-core", package}
+    assert not names & HEAVY_OPTIONAL
+    short = package.removeprefix("vis-").replace("_", "-")
+    assert "--recipe" in sh(venv / "bin" / f"{short}-pretrain", "--help").stdout
+    return sh(py, "-c", code, cwd=tmp_path).stdout.strip().splitlines()[-1]
+
+
+def foreign_modules_code(package: str) -> str:
+    """Python code printing the sorted modules of other vis packages and heavy optional libraries loaded so
+    far (append it to code that imports and runs `package`, e.g. "mocov3")."""
+    return ("import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {'av', 'pycocotools', "
+            "'webdataset', 'open_clip', 'torch_fidelity'} or (m.startswith('vis.') and m.split('.')[1] not in "
+            f"{{'core', {package!r}}})))")
