@@ -1,16 +1,41 @@
-"""Suite-wide: at the end of every run, the wall time spent per package (core, each method package, the
-SLURM tests, cross-package) against the budget each keeps on the 2-core machine (docs/testing.md)."""
+"""Suite-wide: the fixtures every package's tests share (in_process, gloo_env), and at the end of every run the
+wall time spent per package (core, each method package, the SLURM tests, cross-package) against the budget
+each keeps on the 2-core machine (docs/testing.md)."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
 
+import pytest
+
+from vis.core.testing import GLOO_ENV
+
 BUDGET_S = 240  # core, each method package, and the cross-package + SLURM tests together: 4 minutes each
 
 _spent: dict[str, float] = defaultdict(float)
 _slurm: set[str] = set()
 _start = time.perf_counter()
+
+
+@pytest.fixture
+def gloo_env(monkeypatch) -> dict[str, str]:
+    """Loopback gloo and one thread per process, here and in jobs submitted from here (sbatch exports them)."""
+    for key, value in GLOO_ENV.items():
+        monkeypatch.setenv(key, value)
+    return dict(GLOO_ENV)
+
+
+@pytest.fixture
+def in_process(capsys):
+    """Run an entry point's `run(args)` in this process (its whole code path after the interpreter's start-up,
+    which costs ~8 s here): returns (what main returned, captured stdout)."""
+    capsys.readouterr()
+
+    def call(run, *args):
+        result = run([str(a) for a in args])
+        return result, capsys.readouterr().out
+    return call
 
 
 def _package(nodeid: str) -> str:

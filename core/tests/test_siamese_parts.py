@@ -4,6 +4,7 @@ LARC, CPU SyncBatchNorm, InfoNCE, multi-view transforms."""
 import math
 import os
 import socket
+from pathlib import Path
 
 import pytest
 import torch
@@ -154,13 +155,16 @@ def _sync_bn_worker(rank: int, port: int, x: torch.Tensor, out: dict) -> None:
     dist.destroy_process_group()
 
 
-def test_cpu_sync_batchnorm_over_two_ranks_equals_one_process_with_the_whole_batch():
+def test_cpu_sync_batchnorm_over_two_ranks_equals_one_process_with_the_whole_batch(monkeypatch):
     torch.manual_seed(1)
     x = torch.randn(8, 3, 6, 6)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = mp.Manager().dict()
+    # a spawned child imports this module by the name pytest's importlib mode gave it (core.tests....), which
+    # resolves from the repository root; fork is no way out (a forked child of a threaded torch can hang)
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     mp.spawn(_sync_bn_worker, args=(port, x, out), nprocs=2)
     torch.manual_seed(0)
     ref = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))

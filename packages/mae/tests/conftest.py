@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from vis.core.testing import run_script, torchrun
+from vis.core.testing import GLOO_ENV, run_script, torchrun
 from vis.mae import cli
 
 # a very small MAE on digits: fast enough for resume, distributed and launch tests
@@ -15,7 +15,6 @@ FAST = [
 ]
 # two processes of 32 on CPU, every step logged (tests follow the run), 4 epochs of 22 steps
 TWO_RANKS = [*FAST, "--batch-size", "32", "--epochs", "4", "--log-every", "1", "--num-workers", "0"]
-GLOO_ENV = {"GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
 
 
 @pytest.fixture
@@ -28,24 +27,6 @@ def two_rank_args() -> list[str]:
     return list(TWO_RANKS)
 
 
-@pytest.fixture
-def gloo_env(monkeypatch) -> dict[str, str]:
-    """Loopback gloo and one thread per process, here and in jobs submitted from here (sbatch exports them)."""
-    for key, value in GLOO_ENV.items():
-        monkeypatch.setenv(key, value)
-    return dict(GLOO_ENV)
-
-
-@pytest.fixture
-def in_process(capsys):
-    """Run an entry point's `run(args)` in this process (its whole code path after the interpreter's start-up,
-    which costs ~10 s here): returns (what main returned, captured stdout)."""
-    capsys.readouterr()
-
-    def call(run, *args):
-        result = run([str(a) for a in args])
-        return result, capsys.readouterr().out
-    return call
 
 
 @pytest.fixture

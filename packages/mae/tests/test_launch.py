@@ -12,7 +12,14 @@ import pytest
 
 from vis.core.cli import parse
 from vis.core.launch import slurm_parameters, submit
-from vis.core.testing import assert_bitwise_equal, final_weights, slurm_reachable, wait_for_step
+from vis.core.testing import (
+    LOCAL_JOB,
+    assert_bitwise_equal,
+    final_weights,
+    slurm_reachable,
+    submitted_log,
+    wait_for_step,
+)
 from vis.mae.cli import linprobe, visualize
 from vis.mae.cli import pretrain as entry
 from vis.mae.config import PretrainConfig
@@ -21,12 +28,7 @@ from vis.mae.recipes import PRETRAIN_RECIPES as RECIPES
 
 run = entry.run
 
-LOCAL = ["--nodes", "1", "--cluster", "local", "--gpus-per-node", "0", "--tasks-per-node", "1", "--timeout-min", "10"]
-
-
-def submitted_log(stdout: str) -> Path:
-    line = next(x for x in stdout.splitlines() if x.startswith("submitted job"))
-    return Path(line.split("log: ")[1])
+LOCAL = LOCAL_JOB
 
 
 @pytest.mark.skipif(slurm_reachable(), reason="tested on the real SLURM (test_slurm.py)")

@@ -9,6 +9,7 @@ from vis.core.config import vit_size
 from vis.core.convert import load_vit_from_mae, read_weights
 from vis.core.errors import UserError
 from vis.core.models import VisionTransformer
+from vis.core.testing import state_from_shapes
 from vis.mae.cli import finetune, visualize
 from vis.mae.config import DecoderOptions, VisualizeConfig
 from vis.mae.visualize import load_mae
@@ -47,7 +48,7 @@ def official_shapes(kind: str, d=768, depth=12, p=16, grid=14, dec=512, dec_dept
 
 
 def official_file(path, kind, **kw):
-    sd = {k: torch.full(shape, float(i % 97) / 97) for i, (k, shape) in enumerate(official_shapes(kind, **kw).items())}
+    sd = state_from_shapes(official_shapes(kind, **kw))
     args = argparse.Namespace(model="mae_vit_base_patch16", norm_pix_loss=True, blr=1.5e-4)  # as the originals
     torch.save({"model": sd, "args": args, "epoch": 799}, path)
     return sd

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +16,8 @@ from pathlib import Path
 import torch
 
 BIN = Path(sys.executable).parent
+GLOO_ENV = {"GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
+"""Loopback gloo and one thread per process: what the 2-process tests run under on a 2-core machine."""
 
 
 def run_script(name: str, *args: object, timeout: float = 600, env: dict[str, str] | None = None,
@@ -70,6 +75,150 @@ def wait_for_step(out_dir: Path, step: int, timeout: float = 120, alive=lambda: 
     raise AssertionError(f"no step {step} logged in {out_dir} (last: {logged_steps(out_dir)[-1:]})")
 
 
+def sha(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def snapshot(folder: Path) -> dict[Path, str]:
+    """Every file under `folder` with its hash: compare two snapshots to show nothing was written."""
+    return {p: sha(p) for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def kill_inside_a_checkpoint_write(proc: subprocess.Popen, last: Path, timeout: float = 120) -> str:
+    """Freeze the run `proc` as soon as `last`.tmp appears; if it is still there (the write is under way),
+    kill -9 it there. Returns the hash `last` had at that moment."""
+    tmp = last.with_name(last.name + ".tmp")
+    end = time.time() + timeout
+    while time.time() < end and proc.poll() is None:
+        if tmp.exists():
+            os.kill(proc.pid, signal.SIGSTOP)
+            if tmp.exists() and last.exists():
+                before = sha(last)
+                proc.kill()
+                proc.wait()
+                return before
+            os.kill(proc.pid, signal.SIGCONT)  # too late, the rename is done: wait for the next save
+        time.sleep(0.0005)
+    raise AssertionError("no checkpoint write caught")
+
+
+def _kill_9_at(script: str, args: list, out: Path, points: tuple[str, ...], seed: int) -> list[int]:
+    """Start `script args --output-dir out` once per point and kill -9 it there: "step" (a random step 1 to
+    8 after the last logged one) or "write" (inside a checkpoint write, which must leave last.pt as it was).
+    Returns the step of last.pt after each "write" kill."""
+    from vis.core import checkpoint as ckpt
+
+    rng = random.Random(seed)
+    last = Path(out) / "checkpoints" / "last.pt"
+    kept = []
+    for point in points:
+        proc = subprocess.Popen([str(BIN / script), *map(str, args), "--output-dir", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = (logged_steps(out) or [0])[-1]
+        if point == "write":
+            before = kill_inside_a_checkpoint_write(proc, last)
+            assert sha(last) == before, f"seed {seed}: an interrupted write replaced last.pt"
+            kept.append(ckpt.load(last)["step"])  # still a complete checkpoint
+        else:
+            wait_for_step(out, done + rng.randint(1, 8), alive=lambda: proc.poll() is None)
+            proc.kill()
+            proc.wait()
+    return kept
+
+
+def state_from_shapes(shapes: dict[str, tuple]) -> dict[str, torch.Tensor]:
+    """A state dict with the given key layout (an official checkpoint's, written out in a test): each tensor
+    filled with its own value, so a test can see that every key landed in its place; () is an integer
+    scalar (BatchNorm's num_batches_tracked)."""
+    return {k: torch.tensor(7) if s == () else torch.full(s, (i % 89) / 89) for i, (k, s) in enumerate(shapes.items())}
+
+
+def bn_shapes(prefix: str, channels: int, affine: bool = True) -> dict[str, tuple]:
+    """The state-dict keys and shapes of a BatchNorm at `prefix` (without weight and bias when not affine)."""
+    s = {f"{prefix}.running_mean": (channels,), f"{prefix}.running_var": (channels,),
+         f"{prefix}.num_batches_tracked": ()}
+    return s | ({f"{prefix}.weight": (channels,), f"{prefix}.bias": (channels,)} if affine else {})
+
+
+def kill_9_resumes_bitwise(script: str, run, args: list, tmp_path: Path, steps: int,
+                           points: tuple[str, ...] = ("step", "write")) -> list[int]:
+    """The whole kill -9 check of a training entry point (`script`, `run` its EntryPoint.run): the run
+    uninterrupted in this process; the same command as real processes killed at `points` (see `_kill_9_at`);
+    then finished in this process with 2 loader workers (samples depend on (seed, epoch, index) only). The
+    final weights must be bitwise those of the uninterrupted run and each of the `steps` steps logged once.
+    Returns the steps of last.pt left by the "write" kills."""
+    import contextlib
+    import io
+
+    seed = random.randrange(10**6)
+    args = [str(a) for a in args]
+    run([*args, "--num-workers", "0", "--output-dir", str(Path(tmp_path) / "ref")])
+    out = Path(tmp_path) / "run"
+    kept = _kill_9_at(script, [*args, "--num-workers", "0"], out, points, seed)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run([*args, "--num-workers", "2", "--output-dir", str(out)])
+    assert "resumed from" in printed.getvalue(), f"seed {seed}"
+    assert_bitwise_equal(final_weights(Path(tmp_path) / "ref"), final_weights(out))
+    assert logged_steps(out) == list(range(1, steps + 1)), f"seed {seed}: each step logged once, none lost"
+    return kept
+
+
+CORRUPT_FILES = ("truncated.jpg", "empty.jpg", "notes.png")
+"""The unreadable files `corrupt_image_folder` puts in class 3 of each split."""
+
+
+def corrupt_image_folder(root: Path, train_per_class: int = 9, val_per_class: int = 3) -> Path:
+    """An imagefolder of scikit-learn digits as 32-px RGB PNGs (`train_per_class` and `val_per_class` images
+    per class in train/ and val/), plus in each split the three CORRUPT_FILES in class 3: a truncated JPEG,
+    an empty file and a text file named .png. For the skip-name-count tests of every entry point."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images, target = digits.images, digits.target
+    splits = {"train": (0, train_per_class), "val": (train_per_class, train_per_class + val_per_class)}
+    for split, (lo, hi) in splits.items():
+        folder = Path(root) / split
+        for c in range(10):
+            (folder / str(c)).mkdir(parents=True, exist_ok=True)
+            for k in np.flatnonzero(target == c)[lo:hi]:
+                img = Image.fromarray(np.uint8(images[k] * 255 / 16)).resize((32, 32)).convert("RGB")
+                img.save(folder / str(c) / f"{k}.png")
+        whole = folder / "3" / "whole.jpg"
+        Image.fromarray(np.uint8(images[0] * 255 / 16)).resize((32, 32)).save(whole)
+        data = whole.read_bytes()
+        whole.unlink()
+        (folder / "3" / CORRUPT_FILES[0]).write_bytes(data[: len(data) // 2])
+        (folder / "3" / CORRUPT_FILES[1]).write_bytes(b"")
+        (folder / "3" / CORRUPT_FILES[2]).write_text("these are my notes, not an image\n")
+    return Path(root)
+
+
+def assert_corrupt_files_counted(printed: str, out_dir: Path) -> None:
+    """What a one-epoch pre-training run on `corrupt_image_folder` (batch 31: three steps read all 93
+    training files) must show: each bad file named by training and by the kNN monitor (train and val
+    splits), the monitor's count (3 of 93 plus 3 of 33), and the sample counters in its checkpoint."""
+    for name in CORRUPT_FILES:
+        assert printed.count(f"/{name}: ") >= 3, (name, printed[-3000:])
+    assert "the kNN monitor: skipped 6 unreadable of 126 samples" in printed, printed[-3000:]
+    state = torch.load(Path(out_dir) / "checkpoints" / "last.pt", weights_only=True)
+    assert state["samples"] == {"seen": 93, "skipped": 3}
+
+
+LOCAL_JOB = ["--nodes", "1", "--cluster", "local", "--gpus-per-node", "0", "--tasks-per-node", "1",
+             "--timeout-min", "10"]
+"""Launch options that submit through submitit's local executor: a real submission, no SLURM needed."""
+
+
+def submitted_log(stdout: str) -> Path:
+    """The log path a submitting command printed ("submitted job ... log: PATH")."""
+    line = next(x for x in stdout.splitlines() if x.startswith("submitted job"))
+    return Path(line.split("log: ")[1])
+
+
 def slurm_reachable() -> bool:
     """sbatch is installed and a SLURM controller answers."""
     if shutil.which("sbatch") is None:
@@ -117,6 +266,22 @@ def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str) ->
     short = package.removeprefix("vis-").replace("_", "-")
     assert "--recipe" in sh(venv / "bin" / f"{short}-pretrain", "--help").stdout
     return sh(py, "-c", code, cwd=tmp_path).stdout.strip().splitlines()[-1]
+
+
+def trains_alone(package: str, root: Path, tmp_path: Path, train_args: list[str], modules: list[str]) -> None:
+    """`check_installs_alone` for a method package: in the fresh venv, import `modules` (its other entry
+    points), run `<name>-pretrain train_args` in-process to a checkpoint, and assert that nothing from other
+    vis packages or heavy optional libraries was imported. Skips where uv is missing."""
+    import pytest
+
+    if shutil.which("uv") is None:
+        pytest.skip("uv is not on PATH")
+    short = package.removeprefix("vis-").replace("-", "_")
+    out = Path(tmp_path) / "run"
+    code = (f"import {', '.join(modules)}; from vis.{short}.cli import pretrain; "
+            f"pretrain.run({[*map(str, train_args), '--output-dir', str(out)]!r}); " + foreign_modules_code(short))
+    assert check_installs_alone(package, root, tmp_path, code) == "[]"
+    assert (out / "checkpoints" / "last.pt").is_file()
 
 
 def foreign_modules_code(package: str) -> str:
