@@ -208,6 +208,26 @@ class TrainConfig(RunConfig):
                self.stop_after_steps)
 
 
+@dataclass
+class SelfSupervisedConfig(TrainConfig):
+    """Options every self-supervised pre-training entry point shares (MAE, MoCo v3, SimSiam, ...): the crop,
+    and the kNN monitor of the learned features (vis.core.eval.knn.KnnMonitor)."""
+
+    input_size: int = 224
+    crop_min_scale: float = 0.2
+    """RandomResizedCrop scale range is (crop_min_scale, 1)."""
+    knn_every: int = 0
+    """Run the kNN monitor every this many epochs (0: only at the end)."""
+    knn_batch_size: int = 256
+
+    def validate(self) -> None:
+        super().validate()
+        check(self.input_size >= 8, "input_size", "must be >= 8", self.input_size)
+        check(0 < self.crop_min_scale <= 1, "crop_min_scale", "must be in (0, 1]", self.crop_min_scale)
+        check(self.knn_every >= 0, "knn_every", "must be >= 0", self.knn_every)
+        check(self.knn_batch_size >= 1, "knn_batch_size", "must be >= 1", self.knn_batch_size)
+
+
 def check(ok: bool, field: str, rule: str, value: Any) -> None:
     """Raise UserError naming --field when `ok` is false."""
     if not ok:

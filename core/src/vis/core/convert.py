@@ -62,6 +62,19 @@ def save_backbone(path: str | Path, sd: StateDict, arch: dict, source: str) -> P
     return Path(path)
 
 
+def load_backbone_file(path: str | Path) -> nn.Module:
+    """The backbone a `save_backbone` file describes, rebuilt from its `arch` record and loaded strictly (how
+    one method starts from another's pre-training: RCG's encoder, ViTDet's initialisation)."""
+    from vis.core.models.backbone import build_from_arch
+
+    state = read_checkpoint(path)
+    if state.get("format") != BACKBONE_FORMAT:
+        raise UserError("not a vis backbone file", str(path), "write one with mocov3-export or simsiam-pretrain")
+    model = build_from_arch(state["arch"])
+    strict_load(model, state["model"], str(path))
+    return model
+
+
 def split_mae(sd: StateDict) -> tuple[StateDict, StateDict]:
     """(encoder, decoder) state dicts from an MAE checkpoint: vis's `encoder.*` / `decoder.*` layout, or the
     official flat layout where the decoder is `mask_token` plus `decoder_*` and the rest is a timm ViT."""
@@ -80,9 +93,10 @@ def _fit_pos_embed(sd: StateDict, model: nn.Module, key: str = "pos_embed") -> N
         sd[key] = resize_pos_embed(sd[key], grid, getattr(model, "num_prefix_tokens", 1))
 
 
-def strict_load(model: nn.Module, sd: StateDict, source: str, may_miss: set[str] = frozenset(),
-                may_drop: set[str] = frozenset()) -> None:
-    """Load `sd`; keys missing from it must be in `may_miss`, keys the model lacks must be in `may_drop`."""
+def check_fits(model: nn.Module, sd: StateDict, source: str, may_miss: set[str] = frozenset(),
+               may_drop: set[str] = frozenset()) -> None:
+    """Raise a one-line UserError unless `sd` fits `model` (which may live on the meta device): keys missing
+    from `sd` must be in `may_miss`, keys the model lacks in `may_drop`, and shapes must agree."""
     own = model.state_dict()
     unexpected = sorted(set(sd) - set(own) - set(may_drop))
     missing = sorted(set(own) - set(sd) - set(may_miss))
@@ -97,6 +111,13 @@ def strict_load(model: nn.Module, sd: StateDict, source: str, may_miss: set[str]
             parts.append("shape mismatch " + ", ".join(f"{k} {tuple(sd[k].shape)} vs {tuple(own[k].shape)}"
                                                        for k in shape[:4]))
         raise UserError("checkpoint does not fit the model", source, "; ".join(parts))
+
+
+def strict_load(model: nn.Module, sd: StateDict, source: str, may_miss: set[str] = frozenset(),
+                may_drop: set[str] = frozenset()) -> None:
+    """Load `sd` after `check_fits`: every key accounted for, every shape equal."""
+    check_fits(model, sd, source, may_miss, may_drop)
+    own = model.state_dict()
     model.load_state_dict({k: v for k, v in sd.items() if k in own}, strict=False)
 
 

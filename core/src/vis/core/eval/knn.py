@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from vis.core.config import SelfSupervisedConfig
 from vis.core.data.skips import SkipCount, read_batch
 from vis.core.data.specs import DataSpec
 from vis.core.dist import DistContext, all_gather_nograd, world_size
+from vis.core.logger import append_jsonl, format_line
+
+log = logging.getLogger("vis")
 
 
 @torch.no_grad()
@@ -82,3 +89,42 @@ def knn_monitor(encode: Callable[[torch.Tensor], torch.Tensor], spec: DataSpec, 
     skips.report()
     num_classes = int(max(tr_y.max(), va_y.max()).item()) + 1
     return knn_accuracy(tr_f, tr_y, va_f, va_y, num_classes)
+
+
+class KnnMonitor:
+    """The kNN monitor of a pre-training run (a SelfSupervisedConfig): `evaluate` is the Task's hook, which
+    scores the learned features every `cfg.knn_every` epochs and after the last; `summary` scores a freshly
+    initialised model of the same architecture once at the end, the random-init baseline the learned
+    features are measured against. `features(model)` returns the encode function (it puts the model in
+    eval mode)."""
+
+    def __init__(self, features: Callable[[torch.nn.Module], Callable[[torch.Tensor], torch.Tensor]],
+                 spec: DataSpec, transform: Callable, cfg: SelfSupervisedConfig, ctx: DistContext):
+        self.features, self.spec, self.transform, self.cfg, self.ctx = features, spec, transform, cfg, ctx
+
+    def accuracy(self, model: torch.nn.Module) -> float | None:
+        cfg = self.cfg
+        return knn_monitor(self.features(model), self.spec, self.transform, cfg.knn_batch_size, self.ctx,
+                           cfg.max_skipped_fraction, cfg.data)
+
+    def evaluate(self, epoch: int, model: torch.nn.Module) -> dict[str, float]:
+        every = self.cfg.knn_every
+        if epoch != self.cfg.epochs - 1 and not (every and (epoch + 1) % every == 0):
+            return {}
+        acc = self.accuracy(model)
+        return {} if acc is None else {"knn_top1": acc}
+
+    def summary(self, result: dict[str, Any], step: int, out_dir: Path,
+                build_random: Callable[[], torch.nn.Module]) -> dict[str, Any]:
+        """After a completed run whose last evaluation gave knn_top1: the same kNN on `build_random()` (built
+        under the run's seed), written as one record to log.jsonl and one log line; returns `result` with
+        both numbers (unchanged when the data has no val split)."""
+        if "knn_top1" not in result:
+            return result
+        torch.manual_seed(self.cfg.seed)
+        baseline = self.accuracy(build_random().to(self.ctx.device))
+        summary = {"step": step, "knn_top1": result["knn_top1"], "knn_top1_random_init": baseline}
+        if self.ctx.is_main:
+            append_jsonl(Path(out_dir) / "log.jsonl", summary)
+        log.info(format_line(summary))
+        return {**result, **summary}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import tyro
 
-from vis.core.config import RunConfig, TrainConfig, ViTOptions, check
+from vis.core.config import RunConfig, SelfSupervisedConfig, ViTOptions, check
 
 
 @dataclass
@@ -24,20 +24,14 @@ class DecoderOptions:
 
 
 @dataclass
-class PretrainConfig(TrainConfig):
+class PretrainConfig(SelfSupervisedConfig):
     """mae-pretrain options; every field is a --kebab-case flag."""
 
     vit: Annotated[ViTOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=ViTOptions)
     decoder: Annotated[DecoderOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=DecoderOptions)
-    input_size: int = 224
     mask_ratio: float = 0.75
     norm_pix_loss: bool = True
     """Regress per-patch normalised pixels (unbiased variance, eps 1e-6)."""
-    crop_min_scale: float = 0.2
-    """RandomResizedCrop scale range is (crop_min_scale, 1)."""
-    knn_every: int = 0
-    """Run the kNN monitor every this many epochs (0: only at the end)."""
-    knn_batch_size: int = 256
     num_figures: int = 8
     """Samples in figures/reconstructions.png."""
 
@@ -46,8 +40,6 @@ class PretrainConfig(TrainConfig):
         self.vit.validate(self.input_size)
         self.decoder.validate()
         check(0 < self.mask_ratio < 1, "mask_ratio", "must be in (0, 1)", self.mask_ratio)
-        check(0 < self.crop_min_scale <= 1, "crop_min_scale", "must be in (0, 1]", self.crop_min_scale)
-        check(self.knn_every >= 0, "knn_every", "must be >= 0", self.knn_every)
 
 
 @dataclass

@@ -18,8 +18,7 @@ from vis.core.data.skips import readable_samples
 from vis.core.data.transforms import center_crop, random_resized_crop_flip
 from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
-from vis.core.eval.knn import knn_monitor
-from vis.core.logger import append_jsonl, format_line
+from vis.core.eval.knn import KnnMonitor
 from vis.core.models import per_sample_noise
 from vis.core.optim import param_groups
 from vis.core.viz import save_image_grid
@@ -54,23 +53,12 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
                           cfg.seed)
     model = build_model(cfg)
     eval_tf = center_crop(cfg.input_size)
-
-    def knn(m: MaskedAutoencoderViT) -> float | None:
-        return knn_monitor(encode_avg(m), spec, eval_tf, cfg.knn_batch_size, ctx, cfg.max_skipped_fraction,
-                           cfg.data)
-
-    def evaluate(epoch: int, full_model: MaskedAutoencoderViT) -> dict[str, float]:
-        final = epoch == cfg.epochs - 1
-        if not final and not (cfg.knn_every and (epoch + 1) % cfg.knn_every == 0):
-            return {}
-        acc = knn(full_model)
-        return {} if acc is None else {"knn_top1": acc}
-
+    knn = KnnMonitor(encode_avg, spec, eval_tf, cfg, ctx)
     task = Task(
         model=model, train_data=train,
         forward=lambda m, b: m(b["image"], noise=per_sample_noise(b["seed"], model.num_patches, b["image"].device)),
         param_groups=lambda m: param_groups(m, cfg.weight_decay), optimizer="adamw", betas=(0.9, 0.95),
-        evaluate=evaluate,
+        evaluate=knn.evaluate,
     )
     trainer = Trainer(cfg, task, ctx)
     result = trainer.fit()
@@ -79,15 +67,7 @@ def main(cfg: PretrainConfig) -> dict[str, Any]:
     full_model = trainer.eval_model()  # collective under FSDP
     if ctx.is_main:
         write_figures(cfg, full_model, spec, eval_tf, ctx.device)
-    if "knn_top1" in result:
-        torch.manual_seed(cfg.seed)
-        baseline = knn(build_model(cfg).to(ctx.device))
-        summary = {"step": trainer.step, "knn_top1": result["knn_top1"], "knn_top1_random_init": baseline}
-        if ctx.is_main:
-            append_jsonl(trainer.out / "log.jsonl", summary)
-        log.info(format_line(summary))
-        result = {**result, **summary}
-    return result
+    return knn.summary(result, trainer.step, trainer.out, lambda: build_model(cfg))
 
 
 def write_figures(cfg: PretrainConfig, model: MaskedAutoencoderViT, spec, eval_tf, device) -> None:
