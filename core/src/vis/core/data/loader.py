@@ -29,11 +29,13 @@ def sample_seeds(seed: int, epoch: int, index: int) -> tuple[int, int]:
 
 @contextlib.contextmanager
 def per_sample_rng(seed: int):
-    """Seed torch, python and numpy for one sample's transform (timm's RandAugment draws from `random`),
-    restoring the previous states afterwards."""
+    """Seed torch's CPU generator, python and numpy for one sample's transform (timm's RandAugment draws from
+    `random`), restoring the previous states afterwards. Only the CPU generator: transforms run on the CPU,
+    and torch.manual_seed would also queue a CUDA seeding with a formatted stack trace on every call while
+    CUDA is not initialised (half of the tiny recipes' loading time on a CPU)."""
     py_state, np_state = random.getstate(), np.random.get_state()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         random.seed(seed)
         np.random.seed(seed)
         try:
