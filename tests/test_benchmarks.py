@@ -23,3 +23,8 @@ def test_gpu_mae_benchmark_runs_on_cpu_with_a_tiny_model(monkeypatch, capsys):
 def test_engine_overhead_benchmark_compares_equal_work(monkeypatch, capsys):
     out = run_benchmark(monkeypatch, capsys, "engine_overhead.py", "--epochs", "1", "--rounds", "1")
     assert "Trainer / bare step time" in out and "same final weights: True" in out
+
+
+def test_contrastive_step_benchmark_reports_momentum_and_collective_shares(monkeypatch, capsys):
+    out = run_benchmark(monkeypatch, capsys, "contrastive_step.py", "--tiny", "--nproc", "1", "--steps", "1")
+    assert "MoCo v3 (tiny)" in out and "SimSiam (tiny)" in out and "collectives" in out

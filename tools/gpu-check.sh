@@ -2,25 +2,40 @@
 # Every GPU check and benchmark of the project in one run, for a lent GPU machine that has PyTorch but no
 # network: installs the pure-Python wheels carried in .gpu-wheels/ (tyro, fvcore, iopath, submitit, ...),
 # puts the workspace sources on PYTHONPATH, and writes each command's output to $OUT/<name>.txt.
-#   bash tools/gpu-check.sh            (results in docs/benchmarks.md name the card they came from)
+#   bash tools/gpu-check.sh                        every step (results in docs/benchmarks.md name the card)
+#   bash tools/gpu-check.sh contrastive-step ...   only the named steps (a rerun of what failed)
+# .gpu-wheels/: python3 -m pip download --no-deps tyro docstring-parser typeguard submitit termcolor yacs, and
+# pip wheel --no-deps fvcore iopath (the versions in uv.lock).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/vis-gpu-check}
 PY=${PYTHON:-python3}
 mkdir -p "$OUT"
 if [ -d .gpu-wheels ]; then "$PY" -m pip install -q --no-index --no-deps .gpu-wheels/*.whl; fi
-export PYTHONPATH="$PWD/core/src:$PWD/packages/mae/src"
+export PYTHONPATH="$(printf "%s:" "$PWD/core/src" "$PWD"/packages/*/src)" PYTHONUNBUFFERED=1
+WANTED=" $* "
 step() {
-    local name=$1; shift
+    local name=$1 limit=$2; shift 2
+    [ "$WANTED" = "  " ] || [[ "$WANTED" == *" $name "* ]] || return 0
     echo "== $name: $*"
-    timeout 420 "$@" > "$OUT/$name.txt" 2>&1
-    echo "exit $?"; tail -25 "$OUT/$name.txt"
+    local t0=$SECONDS
+    timeout "$limit" "$@" > "$OUT/$name.txt" 2>&1
+    echo "exit $? after $((SECONDS - t0)) s"; tail -25 "$OUT/$name.txt"
 }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 "$PY" -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
-step pretrain-cuda "$PY" -m vis.mae.pretrain --recipe tiny --device cuda --precision bf16 --epochs 3 \
+# vis-mocov3 / vis-simsiam: the paper models' step at the per-GPU batch of their recipes (64), and the
+# Trainer's CUDA path end to end (SyncBN-free single GPU, bf16 for MoCo v3, the kNN monitor, checkpoints)
+step contrastive-step 180 "$PY" benchmarks/contrastive_step.py --device cuda --nproc 1 --batch 64 \
+    --input-size 224 --steps 10
+step mocov3-tiny-cuda 120 "$PY" -m vis.mocov3.pretrain --recipe tiny --device cuda --precision bf16 --epochs 2 \
+    --warmup-epochs 1 --num-workers 4 --output-dir /tmp/vis-gpu-mocov3
+step simsiam-tiny-cuda 120 "$PY" -m vis.simsiam.pretrain --recipe tiny --device cuda --epochs 2 \
+    --num-workers 4 --output-dir /tmp/vis-gpu-simsiam
+# vis-core / vis-mae
+step engine-overhead 150 "$PY" benchmarks/engine_overhead.py --device cuda --rounds 3
+step gpu-mae 330 "$PY" benchmarks/gpu_mae.py --batches 64 128 256
+step pretrain-cuda 120 "$PY" -m vis.mae.pretrain --recipe tiny --device cuda --precision bf16 --epochs 3 \
     --num-workers 4 --output-dir /tmp/vis-gpu-tiny
-step gpu-mae "$PY" benchmarks/gpu_mae.py --batches 64 128 256
-step engine-overhead "$PY" benchmarks/engine_overhead.py --device cuda --rounds 3
-step mae-speedup "$PY" benchmarks/mae_speedup.py --batch 64 --steps 10
-step vit-step "$PY" benchmarks/vit_step.py --batch 64 --steps 10
+step mae-speedup 150 "$PY" benchmarks/mae_speedup.py --batch 64 --steps 10
+step vit-step 120 "$PY" benchmarks/vit_step.py --batch 64 --steps 10
