@@ -1,5 +1,6 @@
 """mae-pretrain on a real SLURM (tools/slurm/local-cluster.sh up; .ci/run starts it): submission, preemption,
-time limit, a lost rank, scancel, and job arrays. The commands are the ones docs/slurm.md shows."""
+time limit, a lost rank and scancel; job arrays are tested by relgraph-sweep (packages/relgraph/tests/
+test_slurm.py). The commands are the ones docs/slurm.md shows."""
 
 import json
 import os
@@ -15,9 +16,15 @@ import pytest
 from vis.core.cli import parse
 from vis.core.convert import read_checkpoint
 from vis.core.errors import RunError
-from vis.core.launch import submit, wait, wait_all
-from vis.core.testing import BIN, assert_bitwise_equal, final_weights, slurm_reachable, wait_for_step
-from vis.mae.cli import pretrain as entry
+from vis.core.launch import submit, wait
+from vis.core.testing import (
+    BIN,
+    assert_bitwise_equal,
+    final_weights,
+    slurm_final_state,
+    slurm_reachable,
+    wait_for_step,
+)
 from vis.mae.config import PretrainConfig
 from vis.mae.pretrain import main
 from vis.mae.recipes import PRETRAIN_RECIPES
@@ -28,19 +35,6 @@ CPU_JOB = ["--nodes", "1", "--gpus-per-node", "0", "--cpus-per-task", "1", "--ti
 ONE_TASK = [*CPU_JOB, "--tasks-per-node", "1"]
 TWO_TASKS = [*CPU_JOB, "--tasks-per-node", "2"]
 PREEMPTED = "preempted: last.pt written, requeueing"
-
-
-def final_state(job_id: str, timeout: float = 60) -> str:
-    """The job's state in SLURM accounting once it is final (results arrive before accounting catches up);
-    for an array job, the distinct states of its elements."""
-    end, states = time.time() + timeout, set()
-    while time.time() < end:
-        out = subprocess.run(["sacct", "-j", job_id, "-X", "-n", "-o", "State%40"], capture_output=True, text=True)
-        states = {line.strip() for line in out.stdout.splitlines() if line.strip()}  # one per array element
-        if states and not states & {"PENDING", "RUNNING", "COMPLETING", "REQUEUED"}:
-            break
-        time.sleep(1)
-    return " ".join(sorted(states))
 
 
 def logged(out: Path) -> list[dict]:
@@ -110,7 +104,7 @@ def test_two_rank_job_preempted_twice_equals_torchrun(tmp_path, two_rank_args, t
     text = log.read_text()
     assert "world size 2 = global batch 64" in text
     assert text.count(PREEMPTED) == 2 and len(resumed_steps(text)) == 2
-    assert final_state(job_id) == "COMPLETED"
+    assert slurm_final_state(job_id) == "COMPLETED"
     assert_bitwise_equal(final_weights(two_rank_reference), final_weights(out))
 
 
@@ -133,7 +127,7 @@ def test_time_limit_requeues_and_completes(tmp_path, fast_args):
     log = job.stdout()
     assert log.count(PREEMPTED) == 1 and len(resumed_steps(log)) == 1, log[-3000:]
     assert result["step"] == 32 * 22
-    assert final_state(job.job_id) == "COMPLETED"
+    assert slurm_final_state(job.job_id) == "COMPLETED"
 
 
 def test_lost_rank_fails_fast_names_it_and_rerun_resumes(tmp_path, two_rank_args, two_rank_reference, gloo_env):
@@ -170,19 +164,3 @@ def test_cancelled_job_is_reported_by_the_submitting_side(tmp_path, fast_args):
     assert time.time() - cancelled_at < 60
 
 
-def test_array_job_runs_and_collects_four_configurations(tmp_path, fast_args):
-    runs = [tmp_path / f"seed{i}" for i in range(4)]
-    jobs = entry.submit_array(
-        [[*fast_args, "--stop-after-steps", "5", "--num-workers", "0", "--seed", str(i), "--output-dir", str(run),
-          *ONE_TASK] for i, run in enumerate(runs)], tmp_path / "array")
-    array_id = jobs[0].job_id.split("_")[0]
-    assert [j.job_id for j in jobs] == [f"{array_id}_{i}" for i in range(4)]
-    results = wait_all(jobs)
-    for i, (run, result) in enumerate(zip(runs, results, strict=True)):
-        assert result == logged(run)[-1]  # each result is its own run's last record
-        assert result["step"] == 5 and read_checkpoint(run / "checkpoints" / "last.pt")["config"]["seed"] == i
-    first = final_weights(runs[0])
-    for run in runs[1:]:
-        other = final_weights(run)
-        assert any(not first[k].equal(other[k]) for k in first)  # each seed trained its own model
-    assert final_state(array_id) == "COMPLETED"

@@ -5,16 +5,8 @@ evaluation, and past --max-skipped-fraction the run stops with one line."""
 import pytest
 import torch
 
-from vis.core.testing import CORRUPT_FILES, assert_corrupt_files_counted, corrupt_image_folder
+from vis.core.testing import CORRUPT_FILES, assert_corrupt_files_counted, corrupt_image_folder, fails_with_one_line
 from vis.mocov3.cli import export, linprobe, pretrain
-
-
-def fails_with_one_line(capsys, run, *args, code: int = 2) -> str:
-    with pytest.raises(SystemExit) as stop:
-        run([str(a) for a in args])
-    err = capsys.readouterr().err.strip()
-    assert stop.value.code == code and len(err.splitlines()) == 1 and err.startswith("error: "), err
-    return err
 
 
 @pytest.mark.parametrize("args,words", [

@@ -5,16 +5,8 @@ stops with one line."""
 import pytest
 import torch
 
-from vis.core.testing import CORRUPT_FILES, assert_corrupt_files_counted, corrupt_image_folder
+from vis.core.testing import CORRUPT_FILES, assert_corrupt_files_counted, corrupt_image_folder, fails_with_one_line
 from vis.simsiam.cli import linprobe, pretrain
-
-
-def fails_with_one_line(capsys, run, *args) -> str:
-    with pytest.raises(SystemExit) as stop:
-        run([str(a) for a in args])
-    err = capsys.readouterr().err.strip()
-    assert stop.value.code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
-    return err
 
 
 @pytest.mark.parametrize("args,words", [

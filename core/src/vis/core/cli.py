@@ -97,11 +97,15 @@ def module_doc(main: Main) -> str:
 
 
 def run_cli(config_cls: type[C], recipes: dict[str, Callable[[], C]], main: Main,
-            args: Sequence[str] | None = None, prog: str | None = None, description: str = "") -> Any:
-    """Parse, validate and launch `main(cfg)` here, under torchrun, or on SLURM (see vis.core.launch).
-    Returns what main returned (or the submitted job)."""
+            args: Sequence[str] | None = None, prog: str | None = None, description: str = "",
+            local: bool = False) -> Any:
+    """Parse, validate and launch `main(cfg)` here, under torchrun, or on SLURM (see vis.core.launch); with
+    `local`, always run it here (a command that submits work itself, such as a sweep's job array, reads the
+    launch options on its own). Returns what main returned (or the submitted job)."""
     try:
         cfg = parse(config_cls, recipes, args, prog, description)
+        if local:
+            return resolve(main)(cfg)
         from vis.core.launch import launch
 
         return launch(cfg, resolve(main))
@@ -112,12 +116,13 @@ def run_cli(config_cls: type[C], recipes: dict[str, Callable[[], C]], main: Main
 class EntryPoint:
     """A console command: `run(args)` returns what main returned (tests call it in-process); `cli()` is the
     console-script target. `main` is the run function or "module:function"; the help text is that module's
-    docstring unless `description` is given."""
+    docstring unless `description` is given. A `local` command runs here whatever its launch options (see
+    run_cli)."""
 
     def __init__(self, config_cls: type[C], recipes: dict[str, Callable[[], C]], main: Main, prog: str,
-                 description: str | None = None):
+                 description: str | None = None, local: bool = False):
         self.config_cls, self.recipes, self.main = config_cls, recipes, main
-        self.prog, self._description = prog, description
+        self.prog, self._description, self.local = prog, description, local
 
     @property
     def description(self) -> str:
@@ -125,7 +130,7 @@ class EntryPoint:
 
     def run(self, args: Sequence[str] | None = None) -> Any:
         return run_cli(self.config_cls, self.recipes, self.main, args=args, prog=self.prog,
-                       description=self.description)
+                       description=self.description, local=self.local)
 
     def cli(self) -> None:
         self.run()

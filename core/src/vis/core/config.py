@@ -134,7 +134,7 @@ class RunConfig:
     recipe: str = "tiny"
     """Named preset the other values start from (see the list in --help)."""
     data: str = "digits"
-    """Dataset spec: digits | photos | imagefolder:PATH."""
+    """Dataset spec: digits | photos | imagefolder:PATH | cifar10:PATH."""
     output_dir: str = "output"
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -75,6 +75,19 @@ def wait_for_step(out_dir: Path, step: int, timeout: float = 120, alive=lambda: 
     raise AssertionError(f"no step {step} logged in {out_dir} (last: {logged_steps(out_dir)[-1:]})")
 
 
+def fails_with_one_line(capsys, run, *args: object, code: int = 2) -> str:
+    """Call an entry point's `run(args)` expecting bad input: it must exit with `code` (2: bad input, 1: a
+    failure during the run) after one line on stderr starting "error: "; returns that line. `capsys` is
+    pytest's fixture."""
+    import pytest
+
+    with pytest.raises(SystemExit) as stop:
+        run([str(a) for a in args])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == code and len(err.splitlines()) == 1 and err.startswith("error: "), err
+    return err
+
+
 def sha(path: Path) -> str:
     """SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -219,6 +232,19 @@ def submitted_log(stdout: str) -> Path:
     return Path(line.split("log: ")[1])
 
 
+def slurm_final_state(job_id: str, timeout: float = 60) -> str:
+    """A SLURM job's state in the accounting once it is final (results arrive before accounting catches up);
+    for an array job, the distinct states of its elements, sorted and joined by spaces."""
+    end, states = time.time() + timeout, set()
+    while time.time() < end:
+        out = subprocess.run(["sacct", "-j", job_id, "-X", "-n", "-o", "State%40"], capture_output=True, text=True)
+        states = {line.strip() for line in out.stdout.splitlines() if line.strip()}  # one per array element
+        if states and not states & {"PENDING", "RUNNING", "COMPLETING", "REQUEUED"}:
+            break
+        time.sleep(1)
+    return " ".join(sorted(states))
+
+
 def slurm_reachable() -> bool:
     """sbatch is installed and a SLURM controller answers."""
     if shutil.which("sbatch") is None:
@@ -234,10 +260,10 @@ HEAVY_OPTIONAL = {"av", "pycocotools", "faster-coco-eval", "webdataset", "open-c
 """Distributions that belong to other methods' optional extras: no plain method install may pull them."""
 
 
-def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str) -> str:
+def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str, entry: str = "pretrain") -> str:
     """Install vis-core and `package` (e.g. "vis-mocov3") alone: wheels built without the workspace, the locked
     third-party pins of its dependency tree, offline, into a fresh venv. Assert that no other vis distribution
-    and no heavy optional dependency came with it, that `<name>-pretrain --help` answers, then run `code`
+    and no heavy optional dependency came with it, that `<name>-<entry> --help` answers, then run `code`
     in that venv and return its last line of output."""
     import re
 
@@ -264,23 +290,25 @@ def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str) ->
     assert {n for n in names if n.startswith("vis-")} == {"vis-core", package}
     assert not names & HEAVY_OPTIONAL
     short = package.removeprefix("vis-").replace("_", "-")
-    assert "--recipe" in sh(venv / "bin" / f"{short}-pretrain", "--help").stdout
+    assert "--recipe" in sh(venv / "bin" / f"{short}-{entry}", "--help").stdout
     return sh(py, "-c", code, cwd=tmp_path).stdout.strip().splitlines()[-1]
 
 
-def trains_alone(package: str, root: Path, tmp_path: Path, train_args: list[str], modules: list[str]) -> None:
+def trains_alone(package: str, root: Path, tmp_path: Path, train_args: list[str], modules: list[str],
+                 entry: str = "pretrain") -> None:
     """`check_installs_alone` for a method package: in the fresh venv, import `modules` (its other entry
-    points), run `<name>-pretrain train_args` in-process to a checkpoint, and assert that nothing from other
-    vis packages or heavy optional libraries was imported. Skips where uv is missing."""
+    points), run its `entry` command (`<name>-pretrain` by default) with `train_args` in-process to a
+    checkpoint, and assert that nothing from other vis packages or heavy optional libraries was imported.
+    Skips where uv is missing."""
     import pytest
 
     if shutil.which("uv") is None:
         pytest.skip("uv is not on PATH")
     short = package.removeprefix("vis-").replace("-", "_")
     out = Path(tmp_path) / "run"
-    code = (f"import {', '.join(modules)}; from vis.{short}.cli import pretrain; "
-            f"pretrain.run({[*map(str, train_args), '--output-dir', str(out)]!r}); " + foreign_modules_code(short))
-    assert check_installs_alone(package, root, tmp_path, code) == "[]"
+    code = (f"import {', '.join(modules)}; from vis.{short}.cli import {entry}; "
+            f"{entry}.run({[*map(str, train_args), '--output-dir', str(out)]!r}); " + foreign_modules_code(short))
+    assert check_installs_alone(package, root, tmp_path, code, entry) == "[]"
     assert (out / "checkpoints" / "last.pt").is_file()
 
 

@@ -1,4 +1,4 @@
-"""Dataset specs a user can type: `digits`, `photos`, `imagefolder:PATH`."""
+"""Dataset specs a user can type: `digits`, `photos`, `imagefolder:PATH`, `cifar10:PATH`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from vis.core.errors import UserError
 if TYPE_CHECKING:  # the data classes import torch; parsing a spec must not
     import torch
 
-KNOWN = "digits | photos | imagefolder:PATH"
+KNOWN = "digits | photos | imagefolder:PATH | cifar10:PATH"
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class DataSpec:
             from vis.core.data.builtin import PhotoImages
 
             return PhotoImages(split)
+        if self.kind == "cifar10":
+            from vis.core.data.cifar import Cifar10
+
+            return Cifar10(self.path, split)
         from vis.core.data.folder import ImageFolder
 
         root = Path(self.path)
@@ -52,5 +56,9 @@ def parse_data_spec(spec: str) -> DataSpec:
     if kind == "imagefolder" and path:
         if not Path(path).is_dir():
             raise UserError("data folder not found", path, "give --data imagefolder:PATH with PATH/<class>/<img>")
+        return DataSpec(kind, str(Path(path).resolve()))
+    if kind == "cifar10" and path:
+        if not (Path(path) / "cifar-10-batches-py").is_dir():
+            raise UserError("CIFAR-10 not found", path, "give --data cifar10:PATH with PATH/cifar-10-batches-py/")
         return DataSpec(kind, str(Path(path).resolve()))
     raise UserError(f"unknown dataset spec '{spec}'", "--data", f"use one of {KNOWN}")

@@ -26,6 +26,21 @@ def random_resized_crop_flip(size: int, scale: tuple[float, float] = (0.2, 1.0),
     ])
 
 
+def pad_crop_flip(size: int, pad: int = 4) -> v2.Compose:
+    """CIFAR-style training augmentation: resize to `size`, random crop of `size` after zero-padding `pad`
+    pixels on every side, horizontal flip, normalise."""
+    return v2.Compose([
+        v2.Resize(size, antialias=True), v2.RandomCrop(size, padding=pad), v2.RandomHorizontalFlip(),
+        *_to_normalized_float(),
+    ])
+
+
+def resize_only(size: int) -> v2.Compose:
+    """Resize the short side to `size` and centre crop it (a no-op for images of that size), normalise:
+    small-image evaluation, and training without augmentation."""
+    return v2.Compose([v2.Resize(size, antialias=True), v2.CenterCrop(size), *_to_normalized_float()])
+
+
 def center_crop(size: int, crop_pct: float = 0.875) -> v2.Compose:
     """Evaluation: resize the short side to size / crop_pct (bicubic), centre crop, normalise."""
     return v2.Compose([

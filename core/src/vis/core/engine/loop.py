@@ -94,7 +94,7 @@ class Trainer:
         if self.task.optimizer == "larc":
             return LARC(groups, lr=self.base_lr)
         if self.task.optimizer == "sgd":
-            return torch.optim.SGD(groups, lr=self.base_lr, momentum=0.9)
+            return torch.optim.SGD(groups, lr=self.base_lr, momentum=0.9, nesterov=self.task.nesterov)
         raise ValueError(f"unknown optimizer {self.task.optimizer}")
 
     @property

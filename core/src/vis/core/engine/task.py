@@ -28,6 +28,8 @@ class Task:
     """adamw | sgd (momentum 0.9) | lars (MoCo v3 / MAE: no decay or adaptation for ndim <= 1) | larc (apex
     LARC, clip off: every parameter adapted)."""
     betas: tuple[float, float] = (0.9, 0.999)
+    nesterov: bool = False
+    """With optimizer "sgd": Nesterov momentum (pycls, the relational-graph networks)."""
     lr_schedule: str = "iteration"
     """"iteration": warm-up + cosine updated every step; "epoch": the cosine value at the start of each epoch,
     constant within it (SimSiam, MoCo v3's linear classification). Groups with "fix_lr" keep the base lr."""

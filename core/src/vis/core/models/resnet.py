@@ -17,10 +17,11 @@ class WideResNet(ResNet):
     torchvision's model exactly (same modules, names and initialisation)."""
 
     def __init__(self, depth: int = 50, width: int = 64, num_classes: int = 1000, zero_init_residual: bool = True,
-                 small_input: bool = False):
+                 small_input: bool = False, block: type[BasicBlock] | type[Bottleneck] | None = None):
         if depth not in LAYERS:
             raise ValueError(f"unknown ResNet depth {depth}; known: {', '.join(map(str, LAYERS))}")
-        block, layers = LAYERS[depth]
+        default_block, layers = LAYERS[depth]
+        block = block or default_block
         nn.Module.__init__(self)
         self._norm_layer, self.dilation, self.groups, self.base_width = nn.BatchNorm2d, 1, 1, 64
         self.inplanes = width
@@ -60,6 +61,8 @@ class WideResNet(ResNet):
 
 
 def resnet(depth: int = 50, width: int = 64, num_classes: int = 0, zero_init_residual: bool = True,
-           small_input: bool = False) -> WideResNet:
-    """A ResNet whose forward returns pooled features (`num_classes=0`, fc = Identity) or logits."""
-    return WideResNet(depth, width, num_classes, zero_init_residual, small_input)
+           small_input: bool = False, block: type[BasicBlock] | type[Bottleneck] | None = None) -> WideResNet:
+    """A ResNet whose forward returns pooled features (`num_classes=0`, fc = Identity) or logits; `block`
+    replaces the depth's block type (a subclass of BasicBlock / Bottleneck with the same constructor, e.g.
+    the separable block of ResNet-34-sep)."""
+    return WideResNet(depth, width, num_classes, zero_init_residual, small_input, block)
