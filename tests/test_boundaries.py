@@ -1,6 +1,7 @@
 """Package boundaries: vis.core imports no method package; a method imports only vis.core and itself."""
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,17 +38,30 @@ def test_no_distribution_ships_a_vis_init():
     assert not list(ROOT.glob("packages/*/src/vis/__init__.py"))
 
 
+ISOLATION = """
+import importlib, json, sys
+found = {}
+for method, modules in json.loads(sys.argv[1]).items():
+    for name in [m for m in sys.modules if m.startswith("vis.") and m.split(".")[1] not in ("core",)]:
+        del sys.modules[name]  # every other method unloaded: importing one of them again would show
+    for module in modules:
+        importlib.import_module(module)
+    found[method] = sorted({m.split(".")[1] for m in sys.modules if m.startswith("vis.")})
+print(json.dumps(found))
+"""
+
+
 def test_importing_one_method_loads_no_other_vis_package():
-    """Every method's modules, each method in a fresh interpreter (all of them in parallel)."""
-    procs = {}
+    """Every method's modules, one method after the other in one interpreter (torch and vis.core load once):
+    before each method, every other method's modules are dropped from sys.modules, so an import of another
+    method, direct or through a dependency, would load it again and be seen."""
+    modules = {}
     for name in METHODS:
         module = name.replace("-", "_")
         src = ROOT / "packages" / name / "src" / "vis" / module
-        mods = sorted(f"vis.{module}.{f.stem}" for f in src.glob("*.py") if f.stem != "__init__")
-        code = (f"import sys, {', '.join(mods)}; "
-                "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('vis.')}))")
-        procs[module] = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    for module, proc in procs.items():
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, module
-        assert out.strip() == str(sorted({"core", module})), module
+        modules[module] = sorted(f"vis.{module}.{f.stem}" for f in src.glob("*.py") if f.stem != "__init__")
+    proc = subprocess.run([sys.executable, "-c", ISOLATION, json.dumps(modules)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert found == {m: sorted({"core", m}) for m in modules}
