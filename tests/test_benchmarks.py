@@ -28,3 +28,8 @@ def test_engine_overhead_benchmark_compares_equal_work(monkeypatch, capsys):
 def test_contrastive_step_benchmark_reports_momentum_and_collective_shares(monkeypatch, capsys):
     out = run_benchmark(monkeypatch, capsys, "contrastive_step.py", "--tiny", "--nproc", "1", "--steps", "1")
     assert "MoCo v3 (tiny)" in out and "SimSiam (tiny)" in out and "collectives" in out
+
+
+def test_relgraph_step_benchmark_compares_the_matched_relational_mlp_with_the_dense_one(monkeypatch, capsys):
+    out = run_benchmark(monkeypatch, capsys, "relgraph_step.py", "--models", "mlp", "--steps", "1")
+    assert "mlp" in out and "512 / 1522" in out and "relational / dense" in out

@@ -32,6 +32,11 @@ step mocov3-tiny-cuda 120 "$PY" -m vis.mocov3.pretrain --recipe tiny --device cu
     --warmup-epochs 1 --num-workers 4 --output-dir /tmp/vis-gpu-mocov3
 step simsiam-tiny-cuda 120 "$PY" -m vis.simsiam.pretrain --recipe tiny --device cuda --epochs 2 \
     --num-workers 4 --output-dir /tmp/vis-gpu-simsiam
+# vis-relgraph: the masks are buffers, so the same code runs on the GPU; what FLOPs matching costs in time
+step relgraph-tiny-cuda 120 "$PY" -m vis.relgraph.sweep --recipe tiny --device cuda --epochs 2 \
+    --output-dir /tmp/vis-gpu-relgraph
+step relgraph-step 240 "$PY" benchmarks/relgraph_step.py --device cuda --batch 64 --steps 10 \
+    --models mlp cnn resnet34 resnet34sep resnet50
 # vis-core / vis-mae
 step engine-overhead 150 "$PY" benchmarks/engine_overhead.py --device cuda --rounds 3
 step gpu-mae 330 "$PY" benchmarks/gpu_mae.py --batches 64 128 256
