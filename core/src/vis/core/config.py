@@ -145,13 +145,17 @@ class RunConfig:
     """Launch options (flags without prefix: --nodes, --partition, ...)."""
 
     def validate(self) -> None:
-        from vis.core.data.specs import parse_data_spec
-
         check(self.num_workers >= 0, "num_workers", "must be >= 0", self.num_workers)
         check(0 <= self.max_skipped_fraction <= 1, "max_skipped_fraction", "must be in [0, 1]",
               self.max_skipped_fraction)
-        parse_data_spec(self.data)  # an unknown spec or a missing folder fails here, before any work
+        self.validate_data()  # an unknown spec or a missing folder fails here, before any work
         self.launch.validate()
+
+    def validate_data(self) -> None:
+        """Parse --data (image datasets; entry points reading other kinds of data override this)."""
+        from vis.core.data.specs import parse_data_spec
+
+        parse_data_spec(self.data)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
