@@ -33,3 +33,8 @@ def test_contrastive_step_benchmark_reports_momentum_and_collective_shares(monke
 def test_relgraph_step_benchmark_compares_the_matched_relational_mlp_with_the_dense_one(monkeypatch, capsys):
     out = run_benchmark(monkeypatch, capsys, "relgraph_step.py", "--models", "mlp", "--steps", "1")
     assert "mlp" in out and "512 / 1522" in out and "relational / dense" in out
+
+
+def test_flip_speedup_benchmark_counts_the_masked_compute(monkeypatch, capsys):
+    out = run_benchmark(monkeypatch, capsys, "flip_speedup.py", "--sizes", "b16", "--timed", "--no-tiny")
+    assert "b16     0.50" in out and "0.528x" in out and "17.56" in out
