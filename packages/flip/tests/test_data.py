@@ -82,7 +82,7 @@ def test_corrupt_pairs_are_skipped_named_and_counted_in_training(tmp_path, fast_
     assert not (tmp_path / "strict" / "checkpoints" / "last.pt").exists()
 
 
-def test_csv_pairs_and_zero_shot_csv_skip_unreadable_rows(tmp_path, fast_args, in_process):
+def test_csv_pairs_and_zero_shot_csv_skip_unreadable_rows(tmp_path, fast_args, in_process, capsys):
     scenes = SyntheticScenes("val", 12)
     rows, labelled = ["path,caption"], ["path,label"]
     for i in range(12):
@@ -106,6 +106,21 @@ def test_csv_pairs_and_zero_shot_csv_skip_unreadable_rows(tmp_path, fast_args, i
                              tmp_path / "zs")
     assert "broken.png: " in out and "zero-shot evaluation: skipped 1 unreadable of 13 samples" in out, out[-2000:]
     assert result["skipped"] == 1 and (tmp_path / "zs" / "zeroshot.json").is_file()
+
+    folder = tmp_path / "folder" / "val"  # the ImageNet layout: class names from the folders, '_' as a space
+    for i in range(12):
+        shape = scenes[i][1].split()[3]
+        (folder / f"a_{shape}").mkdir(parents=True, exist_ok=True)
+        (folder / f"a_{shape}" / f"{i}.png").write_bytes((tmp_path / f"{i}.png").read_bytes())
+    (tmp_path / "templates.txt").write_text("a photo of {}.\nart of {}.\n")
+    ckpt = tmp_path / "run" / "checkpoints" / "last.pt"
+    result, _ = in_process(zeroshot.run, "--checkpoint", ckpt, "--data", f"imagefolder:{tmp_path / 'folder'}",
+                           "--templates", tmp_path / "templates.txt", "--output-dir", tmp_path / "zs2")
+    assert 0 <= result["top1"] <= 100 and result["skipped"] == 0
+    (tmp_path / "bad_templates.txt").write_text("a photo\n")
+    err = fails_with_one_line(capsys, zeroshot.run, "--checkpoint", ckpt, "--data", "scenes:shape", "--templates",
+                              tmp_path / "bad_templates.txt", "--output-dir", tmp_path / "zs3")
+    assert "lacks '{}'" in err and "bad_templates.txt" in err and not (tmp_path / "zs3").exists()
 
 
 @pytest.mark.parametrize("args,words", [
