@@ -93,11 +93,12 @@ def time_matched(budget_s: float, probe_steps: int = 8) -> None:
             log = [line for line in (probe / "log.jsonl").read_text().splitlines() if '"loss"' in line]
             rates = [json.loads(x)["img_per_s"] for x in log[2:]]  # the first steps include the loader's start
             per_step = sum(256 / x for x in rates) / len(rates)
-            steps = max(int(budget_s / per_step), 10)
+            steps = max(int(budget_s / per_step) // 10 * 10, 10)
             out = Path(tmp) / f"run{r}"
             with contextlib.redirect_stdout(io.StringIO()):
-                pretrain.run([*base, "--epochs", "1", "--warmup-epochs", "0.1", "--samples-per-epoch",
-                              str(steps * 256), "--output-dir", str(out)])
+                epochs = steps // 10  # virtual epochs of 10 steps (a pass over the 20,000 scenes is 78)
+                pretrain.run([*base, "--epochs", str(epochs), "--warmup-epochs", str(epochs / 10),
+                              "--samples-per-epoch", "2560", "--output-dir", str(out)])
                 scores = [zeroshot.run(["--checkpoint", str(out / "checkpoints" / "last.pt"), "--data",
                                         f"scenes:{task}", "--output-dir", str(out / task)])["top1"]
                           for task in ("color", "shape")]

@@ -79,7 +79,8 @@ class PretrainConfig(TrainConfig):
     hflip: bool = True
     """Random horizontal flip (off for the synthetic scenes, whose captions say left or right)."""
     samples_per_epoch: int | None = None
-    """Read this many samples per (virtual) epoch, successive epochs taking disjoint slices of the data: long
+    """Read this many samples (at most the dataset's size) per (virtual) epoch, successive epochs taking
+    disjoint slices of the data: long
     runs count in slices (the paper's 6.4 and 0.32 epochs of LAION-400M) and checkpoint at each."""
     finetune: str | None = None
     """Weights to start from (a flip-pretrain or open_clip checkpoint): unmasked tuning starts from the
