@@ -38,3 +38,21 @@ def test_relgraph_step_benchmark_compares_the_matched_relational_mlp_with_the_de
 def test_flip_speedup_benchmark_counts_the_masked_compute(monkeypatch, capsys):
     out = run_benchmark(monkeypatch, capsys, "flip_speedup.py", "--sizes", "b16", "--timed", "--no-tiny")
     assert "b16     0.50" in out and "0.528x" in out and "17.56" in out
+
+
+def test_maest_speedup_benchmark_runs_a_tiny_model(monkeypatch, capsys):
+    out = run_benchmark(monkeypatch, capsys, "maest_speedup.py", "--sizes", "tiny", "--device", "cpu")
+    assert "FLOP ratio" in out and "tiny" in out
+
+
+def test_video_decode_benchmark_reports_repeated_sampling(monkeypatch, capsys, tmp_path):
+    import numpy as np
+
+    from vis.core.data.moving_shapes import write_mp4
+
+    for i in range(2):
+        write_mp4(tmp_path / f"{i}.mp4", np.full((32, 32, 32, 3), 40 * i, np.uint8))
+    (tmp_path / "train.csv").write_text("0.mp4 0\n1.mp4 1\n")
+    out = run_benchmark(monkeypatch, capsys, "video_decode.py", "--data", f"kinetics:{tmp_path}", "--videos", "2",
+                        "--repeats", "1", "2")
+    assert "pyav" in out and "clips/s" in out

@@ -38,6 +38,8 @@ step relgraph-tiny-cuda 120 "$PY" -m vis.relgraph.sweep --recipe tiny --device c
 step relgraph-step 240 "$PY" benchmarks/relgraph_step.py --device cuda --batch 64 --steps 10 \
     --models mlp cnn resnet34 resnet34sep resnet50
 # vis-core / vis-mae
+# vis-mae-st: the paper's masking speed-up (Table 1: ViT-L 7.7x FLOPs, 5.8x step time on A100s)
+step maest-speedup 240 "$PY" benchmarks/maest_speedup.py --device cuda --sizes base large --batch 4 --steps 5
 step engine-overhead 150 "$PY" benchmarks/engine_overhead.py --device cuda --rounds 3
 step gpu-mae 330 "$PY" benchmarks/gpu_mae.py --batches 64 128 256
 step pretrain-cuda 120 "$PY" -m vis.mae.pretrain --recipe tiny --device cuda --precision bf16 --epochs 3 \

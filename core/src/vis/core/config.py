@@ -92,6 +92,19 @@ class ViTOptions:
 
 
 @dataclass
+class DecoderOptions:
+    """The MAE decoder shared by MAE (the paper's: 512-d, 8 blocks, 16 heads) and MAE-ST (512-d, 4 blocks)."""
+
+    decoder_embed_dim: int = 512
+    decoder_depth: int = 8
+    decoder_num_heads: int = 16
+
+    def validate(self) -> None:
+        check(self.decoder_embed_dim % 4 == 0 and self.decoder_embed_dim % self.decoder_num_heads == 0,
+              "decoder_embed_dim", "must be divisible by 4 and by --decoder-num-heads", self.decoder_embed_dim)
+
+
+@dataclass
 class ResNetOptions:
     """A torchvision ResNet (with --arch resnet): depth, stage-1 width (64 is torchvision's model) and stem."""
 

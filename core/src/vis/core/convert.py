@@ -31,9 +31,9 @@ weights of a sharded (--parallel fsdp) checkpoint are read from the folder it na
 
 
 def model_state(state: dict, path: str | Path) -> StateDict:
-    """The model weights in a loaded checkpoint: under `model` (vis, MAE, DeiT), under `state_dict` (MoCo v3,
-    SimSiam), or the whole dict if it is a state dict."""
-    sd = state.get("model", state.get("state_dict", state))
+    """The model weights in a loaded checkpoint: under `model` (vis, MAE, MAE-ST, DeiT), `model_state`
+    (PySlowFast .pyth), `state_dict` (MoCo v3, SimSiam), or the whole dict if it is a state dict."""
+    sd = state.get("model", state.get("model_state", state.get("state_dict", state)))
     if not isinstance(sd, dict) or not sd or not all(torch.is_tensor(v) for v in sd.values()):
         raise UserError("no model weights in checkpoint", str(path), "expected a state dict under 'model'")
     return sd

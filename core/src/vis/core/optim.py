@@ -56,7 +56,7 @@ def uniform_groups(model: nn.Module, weight_decay: float, fixed_lr: Iterable[str
 def vit_layer_id(name: str, num_layers: int, prefix: str = "") -> int:
     """Layer index for layer-wise decay: embeddings 0, blocks.k -> k + 1, everything after -> num_layers."""
     name = name.removeprefix(prefix)
-    if name in ("cls_token", "pos_embed", "mask_token") or name.startswith("patch_embed"):
+    if name in ("cls_token", "mask_token") or name.startswith(("patch_embed", "pos_embed")):
         return 0
     if name.startswith("blocks."):
         return int(name.split(".")[1]) + 1

@@ -260,11 +260,13 @@ HEAVY_OPTIONAL = {"av", "pycocotools", "faster-coco-eval", "webdataset", "open-c
 """Distributions that belong to other methods' optional extras: no plain method install may pull them."""
 
 
-def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str, entry: str = "pretrain") -> str:
+def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str, entry: str = "pretrain",
+                         own: frozenset[str] = frozenset(), script: str | None = None) -> str:
     """Install vis-core and `package` (e.g. "vis-mocov3") alone: wheels built without the workspace, the locked
     third-party pins of its dependency tree, offline, into a fresh venv. Assert that no other vis distribution
     and no heavy optional dependency came with it, that `<name>-<entry> --help` answers, then run `code`
-    in that venv and return its last line of output."""
+    in that venv and return its last line of output. `own`: the heavy optional distributions the package
+    itself needs (vis-mae-st: av)."""
     import re
 
     def sh(*cmd, **kw) -> subprocess.CompletedProcess:
@@ -288,14 +290,14 @@ def check_installs_alone(package: str, root: Path, tmp_path: Path, code: str, en
     freeze = sh(uv, "pip", "freeze", "--python", py).stdout.splitlines()
     names = {re.split(r"==| @ ", line)[0].strip().lower() for line in freeze if line.strip()}
     assert {n for n in names if n.startswith("vis-")} == {"vis-core", package}
-    assert not names & HEAVY_OPTIONAL
+    assert not names & (HEAVY_OPTIONAL - own), names & HEAVY_OPTIONAL
     short = package.removeprefix("vis-").replace("_", "-")
-    assert "--recipe" in sh(venv / "bin" / f"{short}-{entry}", "--help").stdout
+    assert "--recipe" in sh(venv / "bin" / (script or f"{short}-{entry}"), "--help").stdout
     return sh(py, "-c", code, cwd=tmp_path).stdout.strip().splitlines()[-1]
 
 
 def trains_alone(package: str, root: Path, tmp_path: Path, train_args: list[str], modules: list[str],
-                 entry: str = "pretrain") -> None:
+                 entry: str = "pretrain", own: frozenset[str] = frozenset(), script: str | None = None) -> None:
     """`check_installs_alone` for a method package: in the fresh venv, import `modules` (its other entry
     points), run its `entry` command (`<name>-pretrain` by default) with `train_args` in-process to a
     checkpoint, and assert that nothing from other vis packages or heavy optional libraries was imported.
@@ -307,14 +309,15 @@ def trains_alone(package: str, root: Path, tmp_path: Path, train_args: list[str]
     short = package.removeprefix("vis-").replace("-", "_")
     out = Path(tmp_path) / "run"
     code = (f"import {', '.join(modules)}; from vis.{short}.cli import {entry}; "
-            f"{entry}.run({[*map(str, train_args), '--output-dir', str(out)]!r}); " + foreign_modules_code(short))
-    assert check_installs_alone(package, root, tmp_path, code, entry) == "[]"
+            f"{entry}.run({[*map(str, train_args), '--output-dir', str(out)]!r}); "
+            + foreign_modules_code(short, own))
+    assert check_installs_alone(package, root, tmp_path, code, entry, own, script) == "[]"
     assert (out / "checkpoints" / "last.pt").is_file()
 
 
-def foreign_modules_code(package: str) -> str:
+def foreign_modules_code(package: str, own: frozenset[str] = frozenset()) -> str:
     """Python code printing the sorted modules of other vis packages and heavy optional libraries loaded so
     far (append it to code that imports and runs `package`, e.g. "mocov3")."""
-    return ("import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {'av', 'pycocotools', "
-            "'webdataset', 'open_clip', 'torch_fidelity'} or (m.startswith('vis.') and m.split('.')[1] not in "
-            f"{{'core', {package!r}}})))")
+    heavy = sorted({"av", "pycocotools", "webdataset", "open_clip", "torch_fidelity"} - set(own))
+    return (f"import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {set(heavy)!r} or "
+            f"(m.startswith('vis.') and m.split('.')[1] not in {{'core', {package!r}}})))")

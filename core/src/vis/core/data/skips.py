@@ -79,8 +79,11 @@ def read_batch(dataset: Any, indices: Sequence[int], transform: Callable
             labels.append(-1)
             ok.append(False)
     like = next((x for x in images if x is not None), None)
-    if like is None:  # nothing readable here: a blank of the transform's output size
-        like = transform(torch.zeros(3, 8, 8, dtype=torch.uint8))
+    if like is None:  # nothing readable here: a blank of the transform's output size (images only)
+        try:
+            like = transform(torch.zeros(3, 8, 8, dtype=torch.uint8))
+        except Exception:  # a video transform cannot make a blank from an image: no shape to keep
+            return torch.zeros(len(indices), 1), torch.tensor(labels), torch.tensor(ok), names
     images = [torch.zeros_like(like) if x is None else x for x in images]
     return torch.stack(images), torch.tensor(labels), torch.tensor(ok), names
 

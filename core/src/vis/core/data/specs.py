@@ -1,4 +1,5 @@
-"""Dataset specs a user can type: `digits`, `photos`, `imagefolder:PATH`, `cifar10:PATH`."""
+"""Dataset specs a user can type: images (`digits`, `photos`, `imagefolder:PATH`, `cifar10:PATH`) and videos
+(`moving-shapes[:PATH]`, `kinetics:PATH`, `videofolder:PATH`; vis-core[video])."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ if TYPE_CHECKING:  # the data classes import torch; parsing a spec must not
     import torch
 
 KNOWN = "digits | photos | imagefolder:PATH | cifar10:PATH"
+KNOWN_VIDEO = "moving-shapes[:PATH] | kinetics:PATH | videofolder:PATH"
+VIDEO_KINDS = ("moving-shapes", "kinetics", "videofolder")
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,13 @@ class DataSpec:
     kind: str
     path: str = ""
 
+    @property
+    def is_video(self) -> bool:
+        return self.kind in VIDEO_KINDS
+
     def dataset(self, split: str = "train") -> torch.utils.data.Dataset:
+        if self.is_video:
+            return self._video_dataset(split)
         if self.kind == "digits":
             from vis.core.data.builtin import DigitsImages
 
@@ -44,8 +53,29 @@ class DataSpec:
             return ImageFolder(root)
         raise UserError(f"no '{split}' split", str(root), f"create {sub} or skip this evaluation")
 
+    def _video_dataset(self, split: str) -> torch.utils.data.Dataset:
+        from vis.core.data.video import VideoList
+
+        if self.kind == "moving-shapes":
+            from vis.core.data.moving_shapes import default_root, generate
+
+            root = generate(self.path or default_root())
+            return VideoList.from_csv(root / f"{split}.csv", num_classes=4)
+        root = Path(self.path)
+        if self.kind == "kinetics":
+            return VideoList.from_csv(root / f"{split}.csv")
+        if (root / split).is_dir():
+            return VideoList.from_folder(root / split)
+        if split == "train":
+            return VideoList.from_folder(root)
+        raise UserError(f"no '{split}' split", str(root), f"create {root / split} or skip this evaluation")
+
     def has_split(self, split: str) -> bool:
-        return self.kind != "imagefolder" or (Path(self.path) / split).is_dir() or split == "train"
+        if self.kind == "kinetics":
+            return (Path(self.path) / f"{split}.csv").is_file()
+        if self.kind in ("imagefolder", "videofolder"):
+            return (Path(self.path) / split).is_dir() or split == "train"
+        return True
 
 
 def parse_data_spec(spec: str) -> DataSpec:
@@ -61,4 +91,14 @@ def parse_data_spec(spec: str) -> DataSpec:
         if not (Path(path) / "cifar-10-batches-py").is_dir():
             raise UserError("CIFAR-10 not found", path, "give --data cifar10:PATH with PATH/cifar-10-batches-py/")
         return DataSpec(kind, str(Path(path).resolve()))
-    raise UserError(f"unknown dataset spec '{spec}'", "--data", f"use one of {KNOWN}")
+    if kind == "moving-shapes":
+        return DataSpec(kind, str(Path(path).resolve()) if path else "")
+    if kind == "kinetics" and path:
+        if not (Path(path) / "train.csv").is_file() and not (Path(path) / "test.csv").is_file():
+            raise UserError("no train.csv or test.csv", path, "give --data kinetics:PATH with PATH/{train,val,test}.csv")
+        return DataSpec(kind, str(Path(path).resolve()))
+    if kind == "videofolder" and path:
+        if not Path(path).is_dir():
+            raise UserError("data folder not found", path, "give --data videofolder:PATH with PATH/<class>/<video>")
+        return DataSpec(kind, str(Path(path).resolve()))
+    raise UserError(f"unknown dataset spec '{spec}'", "--data", f"use one of {KNOWN} | {KNOWN_VIDEO}")

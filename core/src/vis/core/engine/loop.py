@@ -73,7 +73,7 @@ class Trainer:
                 "lower --batch-size or --accum-iter",
             )
         self.global_batch = cfg.batch_size * cfg.accum_iter * ctx.world_size
-        self.base_lr = effective_lr(cfg.blr, cfg.lr, self.global_batch)
+        self.base_lr = effective_lr(cfg.blr, cfg.lr, self.global_batch * task.lr_batch_factor)
         self.optimizer = self._build_optimizer()
         self.params = [p for g in self.optimizer.param_groups for p in g["params"]]
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.precision)
@@ -150,6 +150,10 @@ class Trainer:
         for g in self.optimizer.param_groups:
             g["lr"] = (self.base_lr if g.get("fix_lr") else lr) * g.get("lr_scale", 1.0)
 
+    def _lr_batch_note(self) -> str:
+        f = self.task.lr_batch_factor
+        return f" x {self.global_batch * f} / 256: {f} samples per item counted" if f != 1 else ""
+
     def _lr_record(self) -> dict[str, float]:
         return {f"lr/{g.get('name', i)}": g["lr"] for i, g in enumerate(self.optimizer.param_groups)}
 
@@ -170,7 +174,7 @@ class Trainer:
         self._prepare_output()
         log.info(f"batch per device {cfg.batch_size} x accum_iter {cfg.accum_iter} x world size "
                  f"{ctx.world_size} = global batch {self.global_batch}; lr {self.base_lr:.3e} "
-                 f"(blr {cfg.blr:g}); {self.iters_per_epoch // cfg.accum_iter} steps per epoch")
+                 f"(blr {cfg.blr:g}{self._lr_batch_note()}); {self.iters_per_epoch // cfg.accum_iter} steps per epoch")
         last: dict[str, Any] = {}
         if self.epoch >= cfg.epochs:
             log.info(f"training already complete ({self.epoch} of {cfg.epochs} epochs); raise --epochs to go on")
@@ -243,11 +247,13 @@ class Trainer:
         accum = cfg.accum_iter
         self.model.train()
         bar = progress(self.iters_per_epoch - self.iter_in_epoch, f"epoch {self.epoch}", ctx.is_main)
-        last, t0, n_img = None, time.time(), 0
+        last, t0, n_img, waited = None, time.time(), 0, 0.0
         autocast = torch.autocast(ctx.device.type, dtype=self.amp_dtype or torch.float32,
                                   enabled=self.amp_dtype is not None)
         for it in range(self.iter_in_epoch, self.iters_per_epoch):
+            t_wait = time.perf_counter()
             batch = next(batches)
+            waited += time.perf_counter() - t_wait
             self._count_skipped(batch)
             batch = _to_device(batch, ctx.device)
             if it % accum == 0:
@@ -286,10 +292,11 @@ class Trainer:
                 last = {"epoch": self.epoch, "step": self.step, "loss": mean_over_ranks(loss),
                         **{k: v.item() for k, v in out.items() if k != "loss" and torch.is_tensor(v) and v.ndim == 0},
                         "grad_norm": grad_norm.item(), **self._lr_record(),
-                        "img_per_s": n_img * ctx.world_size / max(dt, 1e-9)}
+                        "img_per_s": n_img * ctx.world_size / max(dt, 1e-9),
+                        "data_wait": waited / max(dt, 1e-9)}
                 mlog.write(last)
                 log.info(format_line(last))
-                t0, n_img = time.time(), 0
+                t0, n_img, waited = time.time(), 0, 0.0
             if self.iter_in_epoch == self.iters_per_epoch:
                 break  # fit() saves and checks for a stop at the epoch end
             stop_due = bool(cfg.stop_after_steps) and self.step >= cfg.stop_after_steps

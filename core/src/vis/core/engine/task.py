@@ -33,6 +33,9 @@ class Task:
     lr_schedule: str = "iteration"
     """"iteration": warm-up + cosine updated every step; "epoch": the cosine value at the start of each epoch,
     constant within it (SimSiam, MoCo v3's linear classification). Groups with "fix_lr" keep the base lr."""
+    lr_batch_factor: int = 1
+    """The lr rule's batch is global batch x this (MAE-ST fine-tuning counts the R clips of repeated
+    sampling; its pre-training does not)."""
     sync_bn: bool = True
     """With several processes, every BatchNorm normalises over the global batch (vis.core.sync_bn)."""
     after_step: Callable[[int, float], None] | None = None

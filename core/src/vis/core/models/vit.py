@@ -19,6 +19,7 @@ from timm.layers import DropPath, LayerScale, Mlp, trunc_normal_
 from vis.core.config import vit_size
 from vis.core.models.masking import gather_tokens
 from vis.core.models.pos_embed import SinCosOrder, sincos_2d
+from vis.core.models.space_time import PatchEmbed3D, separable_pos
 
 LayerNorm = partial(nn.LayerNorm, eps=1e-6)
 
@@ -113,7 +114,7 @@ class Block(nn.Module):
         return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
 
 
-PosEmbedKind = Literal["sincos", "sincos_trainable", "learned", "none"]
+PosEmbedKind = Literal["sincos", "sincos_trainable", "learned", "separable", "none"]
 GlobalPool = Literal["token", "avg"]
 InitPreset = Literal["mae", "mocov3"]
 
@@ -128,6 +129,9 @@ class VisionTransformer(nn.Module):
     token after `norm`. MoCo v3 options: init="mocov3" (its initialisation, see `init_weights`),
     conv_stem=True (`ConvStem` replaces the patch projection), frozen_patch_embed=True (the random patch
     projection is never trained: the paper's fix for the instability of self-supervised ViT training).
+    Video: num_frames > 1 embeds (t_patch_size, p, p) patches of [N, C, T, H, W] clips (time-major tokens);
+    pos_embed="separable" learns `pos_embed_spatial` [1, H'W', D], `pos_embed_temporal` [1, T', D] and
+    `pos_embed_class` [1, 1, D] (MAE-ST). head_drop is dropout before the head.
     """
 
     def __init__(
@@ -150,17 +154,30 @@ class VisionTransformer(nn.Module):
         init: InitPreset = "mae",
         conv_stem: bool = False,
         frozen_patch_embed: bool = False,
+        num_frames: int = 1,
+        t_patch_size: int = 1,
+        head_drop: float = 0.0,
     ):
         super().__init__()
         self.embed_dim, self.num_classes, self.global_pool = embed_dim, num_classes, global_pool
         self.num_features = embed_dim
         self.init, self.frozen_patch_embed = init, frozen_patch_embed
-        self.patch_embed = (ConvStem if conv_stem else PatchEmbed)(img_size, patch_size, in_chans, embed_dim)
+        if num_frames > 1:
+            self.patch_embed: nn.Module = PatchEmbed3D(img_size, patch_size, in_chans, embed_dim, num_frames,
+                                                       t_patch_size)
+        else:
+            self.patch_embed = (ConvStem if conv_stem else PatchEmbed)(img_size, patch_size, in_chans, embed_dim)
         self.num_prefix_tokens = 1 if class_token else 0
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if class_token else None
         num_pos = self.patch_embed.num_patches + self.num_prefix_tokens
-        if pos_embed == "none":
+        self.separable = pos_embed == "separable"
+        if pos_embed in ("none", "separable"):
             self.pos_embed = None
+            if self.separable:
+                grid, t_grid = self.patch_embed.grid_size, getattr(self.patch_embed, "t_grid_size", 1)
+                self.pos_embed_spatial = nn.Parameter(torch.zeros(1, grid[0] * grid[1], embed_dim))
+                self.pos_embed_temporal = nn.Parameter(torch.zeros(1, t_grid, embed_dim))
+                self.pos_embed_class = nn.Parameter(torch.zeros(1, 1, embed_dim)) if class_token else None
         else:
             trainable = pos_embed != "sincos"
             self.pos_embed = nn.Parameter(torch.zeros(1, num_pos, embed_dim), requires_grad=trainable)
@@ -177,6 +194,7 @@ class VisionTransformer(nn.Module):
         use_fc_norm = global_pool == "avg"
         self.norm = nn.Identity() if use_fc_norm else LayerNorm(embed_dim)
         self.fc_norm = LayerNorm(embed_dim) if use_fc_norm else nn.Identity()
+        self.head_drop = nn.Dropout(head_drop)
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
         self.init_weights()
 
@@ -193,8 +211,12 @@ class VisionTransformer(nn.Module):
         (a conv stem keeps torch's default conv init, as in MoCo v3)."""
         proj = self.patch_embed.proj
         if self.init == "mae":
-            if isinstance(proj, nn.Conv2d):
+            if isinstance(proj, nn.Conv2d | nn.Conv3d):
                 nn.init.xavier_uniform_(proj.weight.data.view(proj.weight.shape[0], -1))
+            if self.separable:
+                for table in (self.pos_embed_spatial, self.pos_embed_temporal, self.pos_embed_class):
+                    if table is not None:
+                        trunc_normal_(table, std=0.02)
             if self.cls_token is not None:
                 nn.init.normal_(self.cls_token, std=0.02)
             self.apply(init_linear_and_norm)
@@ -202,10 +224,7 @@ class VisionTransformer(nn.Module):
                 trunc_normal_(self.head.weight, std=0.02)
         else:
             self.apply(init_linear_and_norm)
-            for name, m in self.named_modules():
-                if isinstance(m, nn.Linear) and name.endswith("qkv"):
-                    bound = math.sqrt(6.0 / (m.weight.shape[0] // 3 + m.weight.shape[1]))
-                    nn.init.uniform_(m.weight, -bound, bound)
+            xavier_qkv_as_separate(self)
             if self.cls_token is not None:
                 nn.init.normal_(self.cls_token, std=1e-6)
             if isinstance(proj, nn.Conv2d):
@@ -220,13 +239,15 @@ class VisionTransformer(nn.Module):
         return self.patch_embed.patch_size
 
     def no_weight_decay(self) -> set[str]:
-        return {"pos_embed", "cls_token"}
+        return {"pos_embed", "cls_token", "pos_embed_spatial", "pos_embed_temporal", "pos_embed_class"}
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Patch tokens plus their position embedding, without prefix tokens: [N, L, D]."""
         x = self.patch_embed(x)
         if self.pos_embed is not None:
             x = x + self.pos_embed[:, self.num_prefix_tokens :]
+        elif self.separable:
+            x = x + separable_pos(self.pos_embed_spatial, self.pos_embed_temporal)
         return x
 
     def add_prefix(self, x: torch.Tensor) -> torch.Tensor:
@@ -236,6 +257,8 @@ class VisionTransformer(nn.Module):
         cls = self.cls_token
         if self.pos_embed is not None:
             cls = cls + self.pos_embed[:, :1]
+        elif self.separable and self.pos_embed_class is not None:
+            cls = cls + self.pos_embed_class
         return torch.cat([cls.expand(x.shape[0], -1, -1), x], dim=1)
 
     def forward_features(self, x: torch.Tensor, ids_keep: torch.Tensor | None = None) -> torch.Tensor:
@@ -259,7 +282,7 @@ class VisionTransformer(nn.Module):
         return self.pool(self.forward_features(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        return self.head(self.head_drop(self.features(x)))
 
 
 def init_linear_and_norm(m: nn.Module) -> None:
@@ -271,6 +294,15 @@ def init_linear_and_norm(m: nn.Module) -> None:
     elif isinstance(m, nn.LayerNorm):
         nn.init.ones_(m.weight)
         nn.init.zeros_(m.bias)
+
+
+def xavier_qkv_as_separate(model: nn.Module) -> None:
+    """Re-initialise every fused qkv projection xavier-uniform as if Q, K and V were separate matrices, bound
+    sqrt(6 / (out/3 + in)): what models with split q/k/v layers (MoCo v3, MAE-ST) start from."""
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Linear) and name.endswith("qkv"):
+            bound = math.sqrt(6.0 / (m.weight.shape[0] // 3 + m.weight.shape[1]))
+            nn.init.uniform_(m.weight, -bound, bound)
 
 
 def trunc_normal_head_(head: nn.Linear, std: float) -> None:

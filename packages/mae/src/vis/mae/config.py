@@ -7,20 +7,7 @@ from typing import Annotated
 
 import tyro
 
-from vis.core.config import RunConfig, SelfSupervisedConfig, ViTOptions, check
-
-
-@dataclass
-class DecoderOptions:
-    """The MAE decoder (the paper's: 512-d, 8 blocks, 16 heads)."""
-
-    decoder_embed_dim: int = 512
-    decoder_depth: int = 8
-    decoder_num_heads: int = 16
-
-    def validate(self) -> None:
-        check(self.decoder_embed_dim % 4 == 0 and self.decoder_embed_dim % self.decoder_num_heads == 0,
-              "decoder_embed_dim", "must be divisible by 4 and by --decoder-num-heads", self.decoder_embed_dim)
+from vis.core.config import DecoderOptions, RunConfig, SelfSupervisedConfig, ViTOptions, check
 
 
 @dataclass
