@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -82,7 +83,8 @@ def time_matched(budget_s: float, probe_steps: int = 8) -> None:
     """Each mask ratio: measure the step time of the tiny recipe, size a one-epoch schedule to the budget,
     train, and score zero-shot colour and shape accuracy."""
     print(f"\ntime-matched tiny recipe: {budget_s:.0f} s of training per mask ratio (batch 256, 2 loader workers)")
-    print(f"{'mask':>5s} {'s/step':>7s} {'steps':>6s} {'samples':>8s} {'colour top1':>12s} {'shape top1':>11s}")
+    print(f"{'mask':>5s} {'s/step':>7s} {'steps':>6s} {'samples':>8s} {'train s':>8s} {'load':>5s} "
+          f"{'colour top1':>12s} {'shape top1':>11s}")
     with tempfile.TemporaryDirectory() as tmp:
         for r in RATIOS:
             base = ["--mask-ratio", str(r), "--zeroshot-data", "scenes:shape"]
@@ -95,14 +97,17 @@ def time_matched(budget_s: float, probe_steps: int = 8) -> None:
             per_step = sum(256 / x for x in rates) / len(rates)
             steps = max(int(budget_s / per_step) // 10 * 10, 10)
             out = Path(tmp) / f"run{r}"
+            t0 = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()):
                 epochs = steps // 10  # virtual epochs of 10 steps (a pass over the 20,000 scenes is 78)
                 pretrain.run([*base, "--epochs", str(epochs), "--warmup-epochs", str(epochs / 10),
                               "--samples-per-epoch", "2560", "--output-dir", str(out)])
+                took, load = time.perf_counter() - t0, os.getloadavg()[0]  # wall time shows a loaded machine
                 scores = [zeroshot.run(["--checkpoint", str(out / "checkpoints" / "last.pt"), "--data",
                                         f"scenes:{task}", "--output-dir", str(out / task)])["top1"]
                           for task in ("color", "shape")]
-            print(f"{r:5.2f} {per_step:7.3f} {steps:6d} {steps * 256:8d} {scores[0]:12.1f} {scores[1]:11.1f}")
+            print(f"{r:5.2f} {per_step:7.3f} {steps:6d} {steps * 256:8d} {took:8.0f} {load:5.1f} "
+                  f"{scores[0]:12.1f} {scores[1]:11.1f}", flush=True)
 
 
 def main() -> None:
