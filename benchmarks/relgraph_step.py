@@ -68,7 +68,8 @@ def main() -> None:
             results.append((masked_macs(model, (3, size, size)), step_time(model, x, y, args.steps)))
         (dense_macs, dense_t), (rel_macs, rel_t) = results
         print(f"{name:<12}{row.C:>7.3f} / {row.L:.3f}{BASE_WIDTH[name]:>5} / {width:<5}"
-              f"{dense_macs / 1e6:>7.1f} / {rel_macs / 1e6:<7.1f}{dense_t:>8.4f} / {rel_t:<8.4f}{rel_t / dense_t:>12.2f}x")
+              f"{dense_macs / 1e6:>7.1f} / {rel_macs / 1e6:<7.1f}{dense_t:>8.4f} / {rel_t:<8.4f}"
+              f"{rel_t / dense_t:>12.2f}x")
 
 
 if __name__ == "__main__":

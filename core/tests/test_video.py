@@ -82,7 +82,8 @@ def test_repeated_sampling_draws_independent_clips_from_one_decode(coded):
     assert len(firsts) > 1  # the clips start at different times
 
 
-@pytest.mark.parametrize("make", [lambda: ClipCropFlip(16), lambda: finetune_clip(16, "rand-m7-mstd0.5-inc1", 1.0, 0.08)])
+@pytest.mark.parametrize("make", [lambda: ClipCropFlip(16), lambda: finetune_clip(16, None, 0.0, 0.5),
+                                  lambda: finetune_clip(16, "rand-m7-mstd0.5-inc1", 1.0, 0.08)])
 def test_every_frame_of_a_clip_gets_the_same_crop_flip_and_augmentation(make):
     tf = make()
     photo = torch.from_numpy(np.asarray(__import__("skimage.data").data.astronaut())).permute(2, 0, 1)[:, ::8, ::8]
@@ -107,7 +108,8 @@ def test_three_spatial_test_views_cover_left_centre_right():
 
 def test_multi_view_meter_averages_softmax_per_video():
     m = MultiViewMeter(3, 2)
-    m.add(torch.tensor([0, 1]), torch.tensor([[[2.0, 0.0], [0.0, 1.0]], [[0.0, 3.0], [0.0, 3.0]]]), torch.tensor([0, 1]))
+    views = torch.tensor([[[2.0, 0.0], [0.0, 1.0]], [[0.0, 3.0], [0.0, 3.0]]])
+    m.add(torch.tensor([0, 1]), views, torch.tensor([0, 1]))
     m.add(torch.tensor([0]), torch.tensor([[0.0, 5.0]]), torch.tensor([0]))  # a third view of video 0
     s = m.summary()
     assert s["videos"] == 2 and s["views_per_video"] == 2.5

@@ -68,7 +68,8 @@ def test_bad_options_and_wrong_files_are_one_line_errors(tmp_path, capsys, runs,
 
 def test_help_answers_without_torch():
     code = ("import sys; from vis.mae_st.cli import pretrain\ntry: pretrain.run(['--help'])\n"
-            "except SystemExit: pass\nprint(sorted(m for m in ('torch', 'torchvision', 'timm', 'av') if m in sys.modules))")
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in ('torch', 'torchvision', 'timm', 'av') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "[]" and "--recipe" in out.stdout
     assert shutil.which("maest-test") or True

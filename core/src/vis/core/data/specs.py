@@ -95,7 +95,8 @@ def parse_data_spec(spec: str) -> DataSpec:
         return DataSpec(kind, str(Path(path).resolve()) if path else "")
     if kind == "kinetics" and path:
         if not (Path(path) / "train.csv").is_file() and not (Path(path) / "test.csv").is_file():
-            raise UserError("no train.csv or test.csv", path, "give --data kinetics:PATH with PATH/{train,val,test}.csv")
+            raise UserError("no train.csv or test.csv", path,
+                            "give --data kinetics:PATH with PATH/{train,val,test}.csv")
         return DataSpec(kind, str(Path(path).resolve()))
     if kind == "videofolder" and path:
         if not Path(path).is_dir():

@@ -90,8 +90,9 @@ def finetune_train(size: int, auto_augment: str | None = "rand-m9-mstd0.5-inc1",
     normalise, random erasing (pixel mode, one box)."""
     from timm.data import create_transform
 
+    # color_jitter=None as in MAE: timm's default (0.4, hue included) would apply whenever RandAugment is off
     tf = create_transform(size, is_training=True, scale=(crop_min_scale, 1.0), auto_augment=auto_augment,
-                          interpolation="bicubic", re_prob=re_prob, re_mode="pixel", re_count=1,
+                          interpolation="bicubic", color_jitter=None, re_prob=re_prob, re_mode="pixel", re_count=1,
                           mean=IMAGENET_MEAN, std=IMAGENET_STD)
     _patch_posterize(tf)
     return v2.Compose([v2.ToPILImage(), tf])

@@ -119,13 +119,16 @@ class ClipSampler:
 
     def __init__(self, clip: ClipSpec, transform: Callable[[torch.Tensor, int], torch.Tensor], repeats: int = 1,
                  temporal_views: int = 0, spatial_views: int = 1, backend: Backend = "pyav",
-                 shuffle_frames: bool = False):
+                 shuffle_frames: bool = False, threads: int = 1):
         self.clip, self.transform, self.repeats = clip, transform, repeats
+        # one decoding thread per video: the loader's workers decode in parallel, and FFmpeg's own threads cost
+        # more than they gain on short clips (1.8 ms a 24-frame 32 px video with one, 14 ms with its default)
+        self.threads = threads
         self.temporal_views, self.spatial_views, self.backend = temporal_views, spatial_views, backend
         self.shuffle_frames = shuffle_frames
 
     def __call__(self, video: VideoFile) -> torch.Tensor:
-        reader = open_video(video.path, self.backend)
+        reader = open_video(video.path, self.backend, self.threads)
         try:
             n, span = reader.meta.num_frames, self.clip.span(reader.meta.fps)
             if self.temporal_views:

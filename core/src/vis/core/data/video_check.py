@@ -55,7 +55,8 @@ def validate_videos(spec: DataSpec, splits: tuple[str, ...], out_dir: str | Path
             data = spec.dataset(split)
             jobs = [(path, backend) for path, _ in data.items]
             reasons = list(pool.map(_check, jobs, chunksize=16) if pool else map(_check, jobs))
-            good = [f"{Path(p).resolve()} {label}" for (p, label), r in zip(data.items, reasons, strict=True) if r is None]
+            good = [f"{Path(p).resolve()} {label}"
+                    for (p, label), r in zip(data.items, reasons, strict=True) if r is None]
             bad = [f"{p}\t{r}" for (p, _), r in zip(data.items, reasons, strict=True) if r is not None]
             for name, lines in ((f"{split}.csv", good), (f"{split}.unreadable.txt", bad)):
                 tmp = out / f".{name}.tmp"

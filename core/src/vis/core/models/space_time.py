@@ -19,7 +19,8 @@ class PatchEmbed3D(nn.Module):
         super().__init__()
         if num_frames % t_patch_size:
             raise ValueError(f"{num_frames} frames are not a whole number of {t_patch_size}-frame patches")
-        self.img_size, self.patch_size, self.t_patch_size, self.num_frames = img_size, patch_size, t_patch_size, num_frames
+        self.img_size, self.patch_size = img_size, patch_size
+        self.t_patch_size, self.num_frames = t_patch_size, num_frames
         self.grid_size = (img_size // patch_size, img_size // patch_size)
         self.t_grid_size = num_frames // t_patch_size
         self.num_patches = self.t_grid_size * self.grid_size[0] * self.grid_size[1]

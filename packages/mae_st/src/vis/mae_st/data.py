@@ -21,7 +21,8 @@ def pretrain_data(data: str, clip: ClipOptions, size: int, crop_min_scale: float
 
 def finetune_transform(cfg) -> ClipSampler:
     """R random clips per video through the fine-tuning augmentation (RandAugment, erasing, ...)."""
-    return ClipSampler(clip_spec(cfg.clip), finetune_clip(cfg.input_size, cfg.aa, cfg.reprob, cfg.crop_min_scale, cfg.hflip),
+    transform = finetune_clip(cfg.input_size, cfg.aa, cfg.reprob, cfg.crop_min_scale, cfg.hflip)
+    return ClipSampler(clip_spec(cfg.clip), transform,
                        repeats=cfg.clip.repeat_aug, backend=cfg.clip.video_backend, shuffle_frames=cfg.shuffle_frames)
 
 

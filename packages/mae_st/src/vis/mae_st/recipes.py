@@ -18,7 +18,8 @@ from vis.core.config import DecoderOptions, LaunchOptions, ViTOptions
 from vis.mae_st.config import ClipOptions, FinetuneConfig, PretrainConfig, TestConfig, ValidateConfig
 
 # the released ViT-H models use 16 x 16 patches (mae_st's pre-training code names it patch14: reference 3.2)
-SIZES = {"base": ViTOptions(16, 768, 12, 12), "large": ViTOptions(16, 1024, 24, 16), "huge": ViTOptions(16, 1280, 32, 16)}
+SIZES = {"base": ViTOptions(16, 768, 12, 12), "large": ViTOptions(16, 1024, 24, 16),
+         "huge": ViTOptions(16, 1280, 32, 16)}
 K400 = "kinetics:/datasets/kinetics400"
 CLUSTER = LaunchOptions(nodes=8, gpus_per_node=8, cpus_per_task=10, timeout_min=4320)
 TINY_VIT = ViTOptions(patch_size=8, embed_dim=64, depth=4, num_heads=4)
