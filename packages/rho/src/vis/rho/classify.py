@@ -29,8 +29,8 @@ class VideoLinearProbe(LinearProbe):
     """Frozen backbone + linear head; with bn_stats "train" the backbone's BN statistics are re-estimated
     while the head trains (the shipped linear config, MODEL.FROZEN_BN unset); weights never move."""
 
-    def __init__(self, encoder: nn.Module, num_classes: int, bn_stats: str = "frozen"):
-        super().__init__(encoder, num_classes, bn=False)
+    def __init__(self, encoder: nn.Module, num_classes: int, bn_stats: str = "frozen", head_bn: bool = False):
+        super().__init__(encoder, num_classes, bn=head_bn)
         self.bn_stats = bn_stats
 
     def train(self, mode: bool = True) -> VideoLinearProbe:
@@ -47,7 +47,7 @@ def train_classifier(cfg: ClassifyConfig, linear: bool) -> dict[str, Any]:
     if cfg.finetune:
         load_backbone(backbone, cfg.finetune)
         log.info(f"loaded backbone from {cfg.finetune}")
-    model = VideoLinearProbe(backbone, train_raw.num_classes, cfg.bn_stats) if linear else backbone
+    model = VideoLinearProbe(backbone, train_raw.num_classes, cfg.bn_stats, cfg.head_bn) if linear else backbone
     frozen = {k: v.clone() for k, v in backbone.named_parameters()} if linear else {}
     views = test_views(cfg)
     task = Task(

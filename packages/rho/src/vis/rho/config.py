@@ -129,6 +129,8 @@ class ClassifyConfig(TrainConfig):
     crop_scale: tuple[float, float] = (0.08, 1.0)
     """Training crop area range (relative), aspect [3/4, 4/3], with flip."""
     dropout: float = 0.0
+    head_bn: bool = False
+    """Linear probe: BatchNorm without affine before the linear layer (MAE's probe; scale-free features)."""
     bn_stats: Literal["frozen", "train"] = "frozen"
     """Linear probe: keep the backbone's BN statistics (frozen) or re-estimate them while training the head,
     as the shipped linear config does (train)."""

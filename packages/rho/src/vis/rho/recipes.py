@@ -67,7 +67,7 @@ def classify_tiny(linear: bool) -> ClassifyConfig:
     return ClassifyConfig(
         data="persistent-shapes", output_dir=f"output/rho-{'linprobe' if linear else 'finetune'}-tiny",
         backbone="slow-tiny", clip=TINY_CLIP, finetune=None, input_size=32, crop_scale=(0.5, 1.0),
-        dropout=0.0 if linear else 0.5, epochs=20, warmup_epochs=1, batch_size=16, blr=2.0 if linear else 0.2,
+        dropout=0.0 if linear else 0.5, head_bn=linear, epochs=20, warmup_epochs=1, batch_size=16, blr=2.0 if linear else 0.2,
         weight_decay=0.0, temporal_views=3, spatial_views=1, eval_batch_size=20, eval_every=5, num_workers=2,
         save_every=20, log_every=10, device="cpu", launch=TINY_LAUNCH,
     )
