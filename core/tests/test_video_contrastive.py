@@ -62,7 +62,8 @@ def test_slow_r50_keeps_all_frames_and_its_conv_flops_match_the_architecture():
     # at 8 x 224^2 the same sum is 41.74 G multiply-adds: within 2% of the 42 G quoted for Slow-R50 8x8
     assert round(sum(k * c * n for k, c, n, _ in slow_r50_convs(8, 224)) / 1e7) == 4174
     tiny = video_backbone("slow-tiny")
-    assert [m.conv1.kernel_size[0] for m in (tiny.layer1[0], tiny.layer2[0], tiny.layer3[0], tiny.layer4[0])] == [1, 1, 3, 3]
+    blocks = (tiny.layer1[0], tiny.layer2[0], tiny.layer3[0], tiny.layer4[0])
+    assert [m.conv1.kernel_size[0] for m in blocks] == [1, 1, 3, 3]
 
 
 def test_clip_starts_are_independent_uniform_sorted_and_respect_gap_bounds():

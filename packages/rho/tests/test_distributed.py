@@ -34,7 +34,7 @@ def _worker(rank: int, port: int, x: torch.Tensor, tiny_config, out: dict) -> No
     for method in METHODS:
         model = convert_sync_batchnorm(_build(tiny_config, method), torch.device("cpu"))
         ddp = nn.parallel.DistributedDataParallel(model)
-        loss = model.step(ddp, x[:, rank * 4 : (rank + 1) * 4], lambda l: l.backward(), sequential=True)["loss"]
+        loss = model.step(ddp, x[:, rank * 4 : (rank + 1) * 4], lambda loss_: loss_.backward(), sequential=True)["loss"]
         dist.all_reduce(loss)
         if rank == 0:
             out[method] = (loss / 2, {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
@@ -53,7 +53,7 @@ def test_two_processes_equal_one_process_with_the_doubled_batch(monkeypatch, con
     mp.spawn(_worker, args=(port, x, config, out), nprocs=2)
     for method in METHODS:
         model = _build(config, method)
-        loss = model.step(model, x, lambda l: l.backward(), sequential=True)["loss"]
+        loss = model.step(model, x, lambda loss_: loss_.backward(), sequential=True)["loss"]
         got_loss, got = out[method]
         torch.testing.assert_close(got_loss, loss, rtol=1e-5, atol=1e-6, msg=method)
         want = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}

@@ -63,19 +63,20 @@ class MultiClipSampler(ClipSampler):
 class ContrastiveClipView:
     """One clip's augmentation (SlowFast contrastive configs): divide by 255 -> ColorJitter(strength x
     (0.8, 0.8, 0.8, 0.2)) with p `jitter_p` -> grayscale p `gray_p` -> Gaussian blur sigma U(0.1, 2) with p
-    `blur_p` -> normalise (0.45, 0.225) -> area RandomResizedCrop(size, `scale`, aspect [3/4, 4/3]) ->
+    `blur_p` (sigma in pixels of the decoded frames) -> normalise (0.45, 0.225) -> area RandomResizedCrop(size, `scale`, aspect [3/4, 4/3]) ->
     horizontal flip. torchvision's v2 transforms draw once per call on a Video tensor, so every frame of the
     clip gets the same draws; each call (each clip) draws anew."""
 
     def __init__(self, size: int, scale: tuple[float, float] = (0.2, 0.766), strength: float = 0.75,
-                 jitter_p: float = 0.8, gray_p: float = 0.2, blur_p: float = 0.5):
+                 jitter_p: float = 0.8, gray_p: float = 0.2, blur_p: float = 0.5,
+                 blur_sigma: tuple[float, float] = BLUR_SIGMA):
         b = 0.8 * strength
-        blur = 2 * math.ceil(3 * BLUR_SIGMA[1]) + 1
+        blur = 2 * math.ceil(3 * blur_sigma[1]) + 1
         self.tf = v2.Compose([
             v2.ToDtype(torch.float32, scale=True),
             v2.RandomApply([v2.ColorJitter(b, b, b, min(0.2 * strength, 0.5))], p=jitter_p),
             v2.RandomGrayscale(p=gray_p),
-            v2.RandomApply([v2.GaussianBlur(blur, sigma=BLUR_SIGMA)], p=blur_p),
+            v2.RandomApply([v2.GaussianBlur(blur, sigma=blur_sigma)], p=blur_p),
             v2.Normalize(VIDEO_MEAN, VIDEO_STD),
             v2.RandomResizedCrop(size, scale=scale, ratio=(0.75, 4 / 3), interpolation=InterpolationMode.BILINEAR,
                                  antialias=True),

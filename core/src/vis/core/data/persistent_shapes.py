@@ -24,7 +24,7 @@ SPLITS = {"train": 300, "val": 60}
 SHAPES = ("square", "disc", "cross")
 COLOURS = ((220, 60, 40), (40, 90, 220))  # warm, cool; each video jitters the shade
 NUM_CLASSES = len(SHAPES) * len(COLOURS)
-VERSION = "persistent-shapes-v1"
+VERSION = "persistent-shapes-v2"
 
 
 def default_root() -> Path:
@@ -36,7 +36,8 @@ def _patch(rng: np.random.Generator, backgrounds: list[np.ndarray]) -> np.ndarra
     scale = rng.integers(2, 5)
     h, w = photo.shape[:2]
     top, left = rng.integers(0, h - SIZE * scale), rng.integers(0, w - SIZE * scale)
-    return photo[top : top + SIZE * scale : scale, left : left + SIZE * scale : scale].astype(np.float32)
+    patch = photo[top : top + SIZE * scale : scale, left : left + SIZE * scale : scale].astype(np.float32)
+    return 0.5 * patch + 0.5 * patch.mean()  # muted, so the shape stands out
 
 
 def _mask(shape: str, cx: float, cy: float, r: float) -> np.ndarray:

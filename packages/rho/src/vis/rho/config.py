@@ -65,6 +65,8 @@ class PretrainConfig(TrainConfig):
     """Area RandomResizedCrop range (relative), aspect [3/4, 4/3]."""
     color_strength: float = 0.75
     """Colour jitter strength s: (0.8 s, 0.8 s, 0.8 s, 0.2 s); 0.75 is the configs' (0.6, 0.6, 0.6, 0.15)."""
+    blur_sigma: tuple[float, float] = (0.1, 2.0)
+    """Gaussian blur sigma range in pixels of the decoded frames (p 0.5)."""
     temperature: float | None = None
     dim: int | None = None
     mlp_dim: int | None = None
