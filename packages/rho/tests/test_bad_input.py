@@ -62,7 +62,8 @@ def test_bad_options_and_wrong_files_are_one_line_errors(tmp_path, capsys):
 
 def test_help_answers_without_torch():
     code = ("import sys; from vis.rho.cli import pretrain\ntry: pretrain.run(['--help'])\n"
-            "except SystemExit: pass\nprint(sorted(m for m in ('torch', 'torchvision', 'timm', 'av') if m in sys.modules))")
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in ('torch', 'torchvision', 'timm', 'av') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert "--recipe" in out.stdout and "k400-rho4" in out.stdout and "--method" in out.stdout

@@ -62,10 +62,10 @@ class MultiClipSampler(ClipSampler):
 
 class ContrastiveClipView:
     """One clip's augmentation (SlowFast contrastive configs): divide by 255 -> ColorJitter(strength x
-    (0.8, 0.8, 0.8, 0.2)) with p `jitter_p` -> grayscale p `gray_p` -> Gaussian blur sigma U(0.1, 2) with p
-    `blur_p` (sigma in pixels of the decoded frames) -> normalise (0.45, 0.225) -> area RandomResizedCrop(size, `scale`, aspect [3/4, 4/3]) ->
-    horizontal flip. torchvision's v2 transforms draw once per call on a Video tensor, so every frame of the
-    clip gets the same draws; each call (each clip) draws anew."""
+    (0.8, 0.8, 0.8, 0.2)) with p `jitter_p` -> grayscale p `gray_p` -> Gaussian blur, sigma U(`blur_sigma`)
+    pixels of the decoded frames, with p `blur_p` -> normalise (0.45, 0.225) -> area RandomResizedCrop(size,
+    `scale`, aspect [3/4, 4/3]) -> horizontal flip. torchvision's v2 transforms draw once per call on a Video
+    tensor, so every frame of the clip gets the same draws; each call (each clip) draws anew."""
 
     def __init__(self, size: int, scale: tuple[float, float] = (0.2, 0.766), strength: float = 0.75,
                  jitter_p: float = 0.8, gray_p: float = 0.2, blur_p: float = 0.5,

@@ -24,7 +24,7 @@ SPLITS = {"train": 300, "val": 60}
 SHAPES = ("square", "disc", "cross")
 COLOURS = ((220, 60, 40), (40, 90, 220))  # warm, cool; each video jitters the shade
 NUM_CLASSES = len(SHAPES) * len(COLOURS)
-VERSION = "persistent-shapes-v2"
+VERSION = "persistent-shapes-v3"
 
 
 def default_root() -> Path:
@@ -37,7 +37,7 @@ def _patch(rng: np.random.Generator, backgrounds: list[np.ndarray]) -> np.ndarra
     h, w = photo.shape[:2]
     top, left = rng.integers(0, h - SIZE * scale), rng.integers(0, w - SIZE * scale)
     patch = photo[top : top + SIZE * scale : scale, left : left + SIZE * scale : scale].astype(np.float32)
-    return 0.5 * patch + 0.5 * patch.mean()  # muted, so the shape stands out
+    return 0.35 * patch + 0.65 * patch.mean()  # muted, so the shape stands out
 
 
 def _mask(shape: str, cx: float, cy: float, r: float) -> np.ndarray:
@@ -47,7 +47,7 @@ def _mask(shape: str, cx: float, cy: float, r: float) -> np.ndarray:
         return (dx <= r) & (dy <= r)
     if shape == "disc":
         return dx**2 + dy**2 <= r * r
-    return ((dx <= r / 3) & (dy <= r)) | ((dy <= r / 3) & (dx <= r))  # cross
+    return ((dx <= r / 2.5) & (dy <= r)) | ((dy <= r / 2.5) & (dx <= r))  # cross
 
 
 def _frames(rng: np.random.Generator, label: int, backgrounds: list[np.ndarray]) -> np.ndarray:
@@ -55,13 +55,13 @@ def _frames(rng: np.random.Generator, label: int, backgrounds: list[np.ndarray])
     colour = (colour + rng.uniform(-25, 25, 3)).clip(0, 255)
     bg0, bg1 = _patch(rng, backgrounds), _patch(rng, backgrounds)
     pos, vel = rng.uniform(10, 22, 2), rng.uniform(-1, 1, 2)
-    r0, r1 = rng.uniform(3.5, 7.5, 2)
+    r0, r1 = rng.uniform(5.0, 9.0, 2)
     video = np.empty((FRAMES, SIZE, SIZE, 3), np.uint8)
     for t in range(FRAMES):
         a = t / (FRAMES - 1)
         frame = (1 - a) * bg0 + a * bg1
         vel = (0.8 * vel + rng.normal(0, 0.5, 2)).clip(-1.5, 1.5)  # a smooth random walk inside the frame
-        pos = (pos + vel).clip(8, SIZE - 8)
+        pos = (pos + vel).clip(10, SIZE - 10)
         frame[_mask(shape, pos[0], pos[1], (1 - a) * r0 + a * r1)] = colour
         video[t] = frame.clip(0, 255).astype(np.uint8)
     return video
