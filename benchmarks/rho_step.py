@@ -5,17 +5,19 @@ step against the all-at-once step.
     uv run python benchmarks/rho_step.py [--methods moco byol simclr swav] [--rhos 1 2 3 4] [--batch 8]
         [--steps 3] [--backbone slow-tiny --size 32 --frames 4] [--device cpu|cuda]
 
-Peak memory: on CUDA torch.cuda.max_memory_allocated; on CPU the growth of the process's maximum resident set
-during the step, each mode measured in a fresh process (so one mode's peak cannot hide the other's).
+Peak memory: on CUDA torch.cuda.max_memory_allocated; on CPU the highest resident set sampled every 0.2 ms
+during the first step above the level before it, each mode in a fresh process (freed memory the allocator
+keeps would otherwise hide the second mode's peak).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
+import threading
 import time
 
 import torch
@@ -74,9 +76,21 @@ def peak_memory(method: str, rho: int, sequential: bool, a) -> float:
         base = torch.cuda.memory_allocated()
         step(model, x, sequential)
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    page = os.sysconf("SC_PAGE_SIZE")
+    rss = lambda: int(open("/proc/self/statm").read().split()[1]) * page
+    base, peak, done = rss(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.0002)
+
+    watcher = threading.Thread(target=sample)
+    watcher.start()
     step(model, x, sequential)
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    done.set()
+    watcher.join()
+    return (peak[0] - base) / 2**20
 
 
 def main() -> None:

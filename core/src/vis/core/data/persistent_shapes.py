@@ -11,13 +11,11 @@ crops of one clip also share the background, a shortcut that clips at other time
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from vis.core.data.moving_shapes import _backgrounds, write_mp4
+from vis.core.data.moving_shapes import write_dataset
 
 SIZE, FRAMES = 32, 48
 SPLITS = {"train": 300, "val": 60}
@@ -69,26 +67,4 @@ def _frames(rng: np.random.Generator, label: int, backgrounds: list[np.ndarray])
 
 def generate(root: str | Path, seed: int = 0) -> Path:
     """Write the dataset under `root` (nothing happens when it is already complete); returns `root`."""
-    root = Path(root)
-    if all((root / f"{s}.csv").is_file() for s in SPLITS):
-        return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".persistent-shapes-", dir=root.parent))
-    backgrounds = _backgrounds()
-    rng = np.random.default_rng(seed)
-    for split, count in SPLITS.items():
-        (tmp / split).mkdir()
-        lines = []
-        for i in range(count):
-            label = i % NUM_CLASSES
-            name = f"{split}/{i:04d}.mp4"
-            write_mp4(tmp / name, _frames(rng, label, backgrounds))
-            lines.append(f"{name} {label}")
-        (tmp / f"{split}.csv").write_text("\n".join(lines) + "\n")
-    try:
-        tmp.rename(root)  # atomic: a concurrent generator that finished first wins
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not all((root / f"{s}.csv").is_file() for s in SPLITS):
-            raise
-    return root
+    return write_dataset(root, SPLITS, NUM_CLASSES, _frames, seed)

@@ -65,6 +65,8 @@ class PretrainConfig(TrainConfig):
     """Area RandomResizedCrop range (relative), aspect [3/4, 4/3]."""
     color_strength: float = 0.75
     """Colour jitter strength s: (0.8 s, 0.8 s, 0.8 s, 0.2 s); 0.75 is the configs' (0.6, 0.6, 0.6, 0.15)."""
+    grayscale: float = 0.2
+    """Probability of turning a clip to grayscale."""
     blur_sigma: tuple[float, float] = (0.1, 2.0)
     """Gaussian blur sigma range in pixels of the decoded frames (p 0.5)."""
     temperature: float | None = None
@@ -105,6 +107,7 @@ class PretrainConfig(TrainConfig):
               self.crop_scale)
         check(self.gap_min >= 0 and (self.gap_max is None or self.gap_max >= self.gap_min), "gap_min",
               "must be >= 0 and <= --gap-max", (self.gap_min, self.gap_max))
+        check(0 <= self.grayscale <= 1, "grayscale", "must be in [0, 1]", self.grayscale)
         check(self.temperature > 0, "temperature", "must be > 0", self.temperature)
         check(0 <= self.momentum < 1, "momentum", "must be in [0, 1)", self.momentum)
         for name in ("dim", "mlp_dim", "prototypes", "sinkhorn_iters", "knn_batch_size"):

@@ -17,7 +17,7 @@ def clip_spec(clip: ClipOptions) -> ClipSpec:
 
 def pretrain_data(cfg) -> SeededDataset:
     """rho clips per video at independent random times, each with its own crop, flip and colour draws."""
-    view = ContrastiveClipView(cfg.input_size, tuple(cfg.crop_scale), cfg.color_strength,
+    view = ContrastiveClipView(cfg.input_size, tuple(cfg.crop_scale), cfg.color_strength, gray_p=cfg.grayscale,
                                blur_sigma=tuple(cfg.blur_sigma))
     sampler = MultiClipSampler(clip_spec(cfg.clip), view, cfg.rho, cfg.gap_min,
                                math.inf if cfg.gap_max is None else cfg.gap_max, backend=cfg.clip.video_backend)
