@@ -1,7 +1,7 @@
-"""Learning, through the real entry points on the persistent-shapes MP4s (decoded by the real path): rho-SimCLR
-(rho = 2) pre-trained for half the tiny recipe's epochs, then probed by rho-linprobe, beats the same probe on
-a random-initialised backbone measured in the same test. The full study (every objective, rho = 1 against 2, 20 + 20 epochs) is
-benchmarks/rho_tiny_study.py; its numbers are in docs/rho.md."""
+"""Learning, through the real entry points on the persistent-shapes MP4s (decoded by the real path):
+rho-SimCLR (rho = 2) pre-trained for half the tiny recipe's epochs, then probed by rho-linprobe, beats the same
+probe on a random-initialised backbone measured in the same test. The full study (every objective, rho = 1
+against 2, 20 + 20 epochs) is benchmarks/rho_tiny_study.py; its numbers are in docs/rho.md."""
 
 from vis.rho.cli import linprobe, pretrain
 
