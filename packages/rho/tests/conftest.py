@@ -44,3 +44,13 @@ def config():
 @pytest.fixture
 def make_clips():
     return clips
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread per process (the loader workers take the other core): two threads on a 2-core
+    machine shared with loader workers or other jobs make each step many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
