@@ -52,3 +52,9 @@ step flip-speedup 300 "$PY" benchmarks/flip_speedup.py --device cuda --sizes b16
     --steps 10 --no-tiny
 step flip-tiny-cuda 120 "$PY" -m vis.flip.pretrain --recipe tiny --tokenizer words --device cuda --epochs 2 \
     --num-workers 4 --output-dir /tmp/vis-gpu-flip
+# vis-rho: Slow-R50 8x8 step per objective at rho 1..4 (decode share, sequential vs all-at-once peak memory)
+# and the tiny recipe's CUDA path (not yet run on a GPU: no device was lent to the task that added them)
+step rho-step 300 "$PY" benchmarks/rho_step.py --device cuda --backbone slow-r50 --size 224 --frames 8 --batch 8 \
+    --steps 3 --rhos 1 2 4
+step rho-tiny-cuda 120 "$PY" -m vis.rho.pretrain --recipe tiny --device cuda --epochs 2 --warmup-epochs 1 \
+    --num-workers 4 --output-dir /tmp/vis-gpu-rho

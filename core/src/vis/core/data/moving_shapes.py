@@ -84,26 +84,32 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, gop: int = 8
 
 def generate(root: str | Path, seed: int = 0) -> Path:
     """Write the dataset under `root` (nothing happens when it is already complete); returns `root`."""
+    return write_dataset(root, SPLITS, len(FADES), _frames, seed)
+
+
+def write_dataset(root: str | Path, splits: dict[str, int], num_classes: int, frames, seed: int = 0) -> Path:
+    """Write `splits` ({name: count}) of MP4s made by `frames(rng, label, backgrounds)` (labels i % num_classes)
+    with `<split>.csv` lists under `root`, atomically (nothing happens when it is already complete)."""
     root = Path(root)
-    if all((root / f"{s}.csv").is_file() for s in SPLITS):
+    if all((root / f"{s}.csv").is_file() for s in splits):
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".moving-shapes-", dir=root.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
     backgrounds = _backgrounds()
     rng = np.random.default_rng(seed)
-    for split, count in SPLITS.items():
+    for split, count in splits.items():
         (tmp / split).mkdir()
         lines = []
         for i in range(count):
-            label = i % len(FADES)
+            label = i % num_classes
             name = f"{split}/{i:04d}.mp4"
-            write_mp4(tmp / name, _frames(rng, label, backgrounds))
+            write_mp4(tmp / name, frames(rng, label, backgrounds))
             lines.append(f"{name} {label}")
         (tmp / f"{split}.csv").write_text("\n".join(lines) + "\n")
     try:
         tmp.rename(root)  # atomic: a concurrent generator that finished first wins
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
-        if not all((root / f"{s}.csv").is_file() for s in SPLITS):
+        if not all((root / f"{s}.csv").is_file() for s in splits):
             raise
     return root

@@ -13,8 +13,8 @@ if TYPE_CHECKING:  # the data classes import torch; parsing a spec must not
     import torch
 
 KNOWN = "digits | photos | imagefolder:PATH | cifar10:PATH"
-KNOWN_VIDEO = "moving-shapes[:PATH] | kinetics:PATH | videofolder:PATH"
-VIDEO_KINDS = ("moving-shapes", "kinetics", "videofolder")
+KNOWN_VIDEO = "moving-shapes[:PATH] | persistent-shapes[:PATH] | kinetics:PATH | videofolder:PATH"
+VIDEO_KINDS = ("moving-shapes", "persistent-shapes", "kinetics", "videofolder")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,10 @@ class DataSpec:
 
             root = generate(self.path or default_root())
             return VideoList.from_csv(root / f"{split}.csv", num_classes=4)
+        if self.kind == "persistent-shapes":
+            from vis.core.data import persistent_shapes as ps
+
+            return VideoList.from_csv(ps.generate(self.path or ps.default_root()) / f"{split}.csv", ps.NUM_CLASSES)
         root = Path(self.path)
         if self.kind == "kinetics":
             return VideoList.from_csv(root / f"{split}.csv")
@@ -71,6 +75,8 @@ class DataSpec:
         raise UserError(f"no '{split}' split", str(root), f"create {root / split} or skip this evaluation")
 
     def has_split(self, split: str) -> bool:
+        if self.kind == "persistent-shapes":
+            return split in ("train", "val")
         if self.kind == "kinetics":
             return (Path(self.path) / f"{split}.csv").is_file()
         if self.kind in ("imagefolder", "videofolder"):
@@ -91,7 +97,7 @@ def parse_data_spec(spec: str) -> DataSpec:
         if not (Path(path) / "cifar-10-batches-py").is_dir():
             raise UserError("CIFAR-10 not found", path, "give --data cifar10:PATH with PATH/cifar-10-batches-py/")
         return DataSpec(kind, str(Path(path).resolve()))
-    if kind == "moving-shapes":
+    if kind in ("moving-shapes", "persistent-shapes"):
         return DataSpec(kind, str(Path(path).resolve()) if path else "")
     if kind == "kinetics" and path:
         if not (Path(path) / "train.csv").is_file() and not (Path(path) / "test.csv").is_file():

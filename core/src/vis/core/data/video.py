@@ -135,7 +135,7 @@ class ClipSampler:
                 views = [(uniform_start(k, self.temporal_views, span, n), s)
                          for k in range(self.temporal_views) for s in range(self.spatial_views)]
             else:
-                views = [(random_start(span, n), -1) for _ in range(self.repeats)]
+                views = [(start, -1) for start in self.training_starts(span, n)]
             indices = [clip_frame_indices(start, span, self.clip.num_frames, n) for start, _ in views]
             frames = reader.get_frames(sorted({i for clip in indices for i in clip}))
         finally:
@@ -148,3 +148,7 @@ class ClipSampler:
                 order = [order[j] for j in torch.randperm(len(order)).tolist()]
             clips.append(self.transform(frames[order].permute(0, 3, 1, 2), spatial))
         return clips[0] if len(clips) == 1 else torch.stack(clips)
+
+    def training_starts(self, span: float, video_frames: int) -> list[float]:
+        """Training clips' start frames: `repeats` independent uniform draws (subclasses change the rule)."""
+        return [random_start(span, video_frames) for _ in range(self.repeats)]

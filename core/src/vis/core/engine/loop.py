@@ -216,6 +216,9 @@ class Trainer:
         self.save(periodic=self.epoch % cfg.save_every == 0 or self.epoch == cfg.epochs, best=improved)
         return last
 
+    def _backward(self, loss: torch.Tensor) -> None:
+        self.scaler.scale(loss / self.cfg.accum_iter).backward()
+
     def _no_sync(self) -> contextlib.AbstractContextManager:
         return fsdp.no_gradient_sync(self.model) if self.fsdp else self.wrapped.no_sync()
 
@@ -262,10 +265,14 @@ class Trainer:
             sync = contextlib.nullcontext() if boundary or not ctx.distributed else self._no_sync()
             with sync:
                 with autocast:
-                    out = self.task.forward(self.wrapped, batch)
+                    if self.task.manual_backward:
+                        out = self.task.forward(self.wrapped, batch, backward=self._backward)
+                    else:
+                        out = self.task.forward(self.wrapped, batch)
                 loss = out["loss"]
                 self.checks.record(loss, self.step + 1)
-                self.scaler.scale(loss / accum).backward()
+                if not self.task.manual_backward:
+                    self._backward(loss)
             n_img += len(batch["index"])
             if bar:
                 bar.update(1)

@@ -24,6 +24,10 @@ class Task:
     forward: Callable[[nn.Module, Batch], dict[str, torch.Tensor]]
     """(model as wrapped for training, batch on device) -> {"loss": scalar tensor, other scalars}."""
     param_groups: Callable[[nn.Module], list[dict]]
+    manual_backward: bool = False
+    """forward runs its own backward passes (the sequential multi-view step: one per clip, so memory holds one
+    clip's activations): it is called as forward(model, batch, backward=fn), fn(loss) back-propagates with the
+    loop's loss scaling, and the loss it returns is only logged."""
     optimizer: str = "adamw"
     """adamw | sgd (momentum 0.9) | lars (MoCo v3 / MAE: no decay or adaptation for ndim <= 1) | larc (apex
     LARC, clip off: every parameter adapted)."""

@@ -44,3 +44,30 @@ class MultiViewMeter:
         return {"top1": 100.0 * (top[:, 0] == labels).sum().item() / n,
                 "top5": 100.0 * (top == labels[:, None]).any(dim=1).sum().item() / n,
                 "videos": int(seen.sum()), "views_per_video": float(self.views[seen].mean()) if seen.any() else 0.0}
+
+
+@torch.no_grad()
+def multiview_accuracy(model: torch.nn.Module, dataset, views, batch_size: int, ctx, skips) -> dict[str, float]:
+    """Multi-view top-1 / top-5 of a clip classifier on a video dataset: `views` (a ClipSampler with
+    temporal x spatial test views) turns each video into [V, C, T, H, W]; each rank takes an interleaved share;
+    unreadable videos are named and counted in `skips` (a vis.core.data.skips.SkipCount)."""
+    from vis.core.data.skips import read_batch
+
+    was_training = model.training
+    model.eval()
+    meter = MultiViewMeter(len(dataset), dataset.num_classes, ctx.device)
+    ids = list(range(ctx.rank, len(dataset), ctx.world_size))
+    for s in range(0, len(ids), batch_size):
+        chunk = torch.tensor(ids[s : s + batch_size])
+        x, y, ok, bad = read_batch(dataset, chunk.tolist(), views)
+        skips.add(int(ok.sum()), bad)
+        if not ok.any():
+            continue
+        x = x[ok].to(ctx.device)
+        if x.ndim == 5:  # one view per video
+            x = x.unsqueeze(1)
+        logits = model(x.flatten(0, 1)).view(x.shape[0], x.shape[1], -1)
+        meter.add(chunk[ok], logits, y[ok])
+    model.train(was_training)
+    skips.report()
+    return meter.summary()
