@@ -84,8 +84,10 @@ class TrainDetConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
-        self.vit.validate(self.img_size)
+        self.vit.validate()
         self.det.validate(self.vit)
+        check(self.img_size % self.vit.patch_size == 0, "img_size", f"must be a multiple of --patch-size "
+              f"{self.vit.patch_size}", self.img_size)
         check(0 < self.scale_range[0] <= self.scale_range[1], "scale_range", "must be 0 < min <= max",
               self.scale_range)
         check(0 < self.layer_decay <= 1, "layer_decay", "must be in (0, 1]", self.layer_decay)
