@@ -52,11 +52,11 @@ def trunk_table(args, device, autocast) -> None:
         model = DetViT(**kw).to(device)
         x = torch.randn(args.batch, 3, args.img, args.img, device=device)
 
-        def train_step():
+        def train_step(model=model):
             with autocast:
                 model(x).float().mean().backward()
 
-        def infer():
+        def infer(model=model):
             with torch.no_grad(), autocast:
                 model(x)
         if device.type == "cuda":
@@ -67,28 +67,30 @@ def trunk_table(args, device, autocast) -> None:
         rows[name] = (macs, t_train, t_inf, mem)
         del model
     base = rows["window only"]
-    print(f"ViT-{args.size.upper()} trunk at {args.img} px, window {args.window}, batch {args.batch}, {device.type}, {args.precision}, "
-          f"load {os.getloadavg()[0]:.1f}")
-    print(f"{'variant':<12} {'GMACs':>8} {'train s':>8} {'infer s':>8} {'mem GB':>7} | ratios: macs train infer mem"
-          f" | paper (ViT-L 1024): params mem test-time")
+    print(f"ViT-{args.size.upper()} trunk at {args.img} px, window {args.window}, batch {args.batch}, "
+          f"{device.type}, {args.precision}, load {os.getloadavg()[0]:.1f}")
+    print(f"{'variant':<12} {'GMACs':>8} {'train s':>8} {'infer s':>8} {'mem GB':>7} | ratios: macs train infer "
+          f"mem | paper (ViT-L 1024): params mem test-time")
     for name, (macs, tt, ti, mem) in rows.items():
         p = PAPER[name]
-        print(f"{name:<12} {macs / 1e9:8.1f} {tt:8.3f} {ti:8.3f} {mem:7.2f} | {macs / base[0]:.2f}x {tt / base[1]:.2f}x "
-              f"{ti / base[2]:.2f}x {mem / base[3]:.2f}x | {p[0]:.2f}x {p[1]:.2f}x {p[2]:.2f}x")
+        print(f"{name:<12} {macs / 1e9:8.1f} {tt:8.3f} {ti:8.3f} {mem:7.2f} | {macs / base[0]:.2f}x "
+              f"{tt / base[1]:.2f}x {ti / base[2]:.2f}x {mem / base[3]:.2f}x | {p[0]:.2f}x {p[1]:.2f}x {p[2]:.2f}x")
 
 
 def detector_table(args, device, autocast) -> None:
     vit, det = det_vit("b"), DetectorOptions(checkpoint_blocks=False)
     model = build_detector(vit, dataclasses.replace(det, num_classes=80), args.img).to(device)
-    print(f"ViT-B Mask R-CNN at {args.img} px on {device.type} ({args.precision}); README A100: train "
-          f"{README_B['mask_rcnn'][0]} GB, {README_B['mask_rcnn'][1]} s/iter; inference {README_B['mask_rcnn'][2]} s/img")
+    mem, it, inf = README_B["mask_rcnn"]
+    print(f"ViT-B Mask R-CNN at {args.img} px on {device.type} ({args.precision}); README A100: train {mem} GB, "
+          f"{it} s/iter; inference {inf} s/img")
     for batch in (1, 2):
         images = [torch.rand(3, args.img, args.img, device=device) for _ in range(batch)]
         masks = torch.zeros(3, args.img, args.img, dtype=torch.uint8, device=device)
         for k in range(3):
             masks[k, 100 * k : 100 * k + 200, 50 : 250 + 100 * k] = 1
         boxes = torch.tensor([[50.0, 100 * k, 250 + 100 * k, 100 * k + 200] for k in range(3)], device=device)
-        targets = [{"boxes": boxes, "labels": torch.tensor([1, 2, 3], device=device), "masks": masks}] * batch
+        labels = torch.tensor([1, 2, 3], device=device)
+        targets = [{"boxes": boxes, "labels": labels, "masks": masks}] * batch
         opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
 
         def step():
