@@ -58,3 +58,10 @@ step rho-step 300 "$PY" benchmarks/rho_step.py --device cuda --backbone slow-r50
     --steps 3 --rhos 1 2 4
 step rho-tiny-cuda 120 "$PY" -m vis.rho.pretrain --recipe tiny --device cuda --epochs 2 --warmup-epochs 1 \
     --num-workers 4 --output-dir /tmp/vis-gpu-rho
+# vis-vitdet: window-only vs 4 global vs all global trunk at 1024 (paper Table 3 ratios), ViT-B Mask R-CNN
+# train step / inference at 1024 for batch 1 and 2 with memory (README A100: 10.9 GB, 0.314 s/iter, 0.079 s/img);
+# the tiny recipe's CUDA path (not yet run on a GPU: no device was lent to the task that added them)
+step vitdet-cost 420 "$PY" benchmarks/vitdet_cost.py --device cuda --size l --img 1024 --window 14 \
+    --precision bf16 --steps 5 --detector
+step vitdet-tiny-cuda 240 "$PY" -m vis.vitdet.train --recipe tiny --device cuda --epochs 1 --num-workers 4 \
+    --output-dir /tmp/vis-gpu-vitdet

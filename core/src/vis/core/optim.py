@@ -16,16 +16,21 @@ def param_groups(
     layer_id: Callable[[str], int] | None = None,
     num_layers: int = 0,
     layer_decay: float = 1.0,
+    decays: Callable[[str, torch.Tensor], bool] | None = None,
 ) -> list[dict]:
     """AdamW groups: parameters with one dimension, names ending in '.bias', or names in `no_decay` get no
-    weight decay (so MAE's 3-D cls/mask tokens are decayed); frozen parameters are left out. With
-    `layer_id`, each group gets lr_scale = layer_decay ** (num_layers - id) (BEiT rule)."""
+    weight decay (so MAE's 3-D cls/mask tokens are decayed); `decays(name, param)` replaces that rule when
+    given. Frozen parameters are left out. With `layer_id`, each group gets lr_scale = layer_decay **
+    (num_layers - id) (BEiT rule)."""
     no_decay = set(no_decay)
     groups: dict[tuple[int, bool], dict] = {}
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        decay = not (p.ndim <= 1 or name.endswith(".bias") or name.split(".")[-1] in no_decay or name in no_decay)
+        if decays is not None:
+            decay = decays(name, p)
+        else:
+            decay = not (p.ndim <= 1 or name.endswith(".bias") or name.split(".")[-1] in no_decay or name in no_decay)
         lid = layer_id(name) if layer_id else num_layers
         key = (lid, decay)
         if key not in groups:
@@ -69,6 +74,17 @@ def warmup_cosine(epoch: float, base: float, final: float, warmup: float, total:
         return base * epoch / warmup
     progress = (epoch - warmup) / max(total - warmup, 1e-12)
     return final + (base - final) * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def warmup_step(epoch: float, base: float, warmup: float, total: float, steps: tuple[float, ...],
+                factor: float = 0.001, gamma: float = 0.1) -> float:
+    """Linear warm-up from `base` x `factor` over `warmup` epochs, then `base` x gamma^(steps passed), with
+    the steps given as fractions of `total` (detectron2's WarmupParamScheduler + MultiStepParamScheduler)."""
+    drops = sum(epoch >= s * total for s in steps)
+    lr = base * gamma**drops
+    if epoch < warmup:
+        lr *= factor + (1 - factor) * epoch / warmup
+    return lr
 
 
 def effective_lr(blr: float, lr: float | None, global_batch: int) -> float:

@@ -63,12 +63,15 @@ class SeededDataset(torch.utils.data.Dataset):
         aug_seed, method_seed = sample_seeds(self.seed, epoch, index)
         try:
             image, label = self.base[index]
-            if self.transform is not None:
-                with per_sample_rng(aug_seed):
-                    image = self.transform(image)
+            with per_sample_rng(aug_seed):
+                image, label = self.apply(image, label)
         except Exception as e:  # unreadable or corrupt sample: skipped and counted, never silent
             return {"skipped": unreadable(self.base, index, e)}
         return {"image": image, "label": label, "index": index, "seed": method_seed}
+
+    def apply(self, image, label):
+        """The transform of one sample (under its seed); subclasses may transform the label too."""
+        return (image if self.transform is None else self.transform(image)), label
 
 
 def collate(items: list[dict]) -> dict:
@@ -134,6 +137,6 @@ def make_loader(
 ) -> torch.utils.data.DataLoader:
     """A DataLoader over a sharded batch sampler; worker count never changes the samples' content."""
     return torch.utils.data.DataLoader(
-        dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate,
+        dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=getattr(dataset, "collate", collate),
         pin_memory=torch.cuda.is_available(), persistent_workers=num_workers > 0,
     )

@@ -146,7 +146,10 @@ class Trainer:
 
     def _set_lr(self, iteration: int) -> None:
         e = self.epoch + (iteration / self.iters_per_epoch if self.task.lr_schedule == "iteration" else 0)
-        lr = warmup_cosine(e, self.base_lr, self.cfg.min_lr, self.cfg.warmup_epochs, self.cfg.epochs)
+        if self.task.lr_at is not None:
+            lr = self.task.lr_at(e, self.base_lr)
+        else:
+            lr = warmup_cosine(e, self.base_lr, self.cfg.min_lr, self.cfg.warmup_epochs, self.cfg.epochs)
         for g in self.optimizer.param_groups:
             g["lr"] = (self.base_lr if g.get("fix_lr") else lr) * g.get("lr_scale", 1.0)
 

@@ -37,6 +37,8 @@ class Task:
     lr_schedule: str = "iteration"
     """"iteration": warm-up + cosine updated every step; "epoch": the cosine value at the start of each epoch,
     constant within it (SimSiam, MoCo v3's linear classification). Groups with "fix_lr" keep the base lr."""
+    lr_at: Callable[[float, float], float] | None = None
+    """(epochs done, fractional; base lr) -> lr, in place of warm-up + cosine (e.g. `optim.warmup_step`)."""
     lr_batch_factor: int = 1
     """The lr rule's batch is global batch x this (MAE-ST fine-tuning counts the R clips of repeated
     sampling; its pre-training does not)."""

@@ -1,0 +1,56 @@
+"""ViTDet's simple feature pyramid: strides 4 / 8 / 16 / 32 built from the trunk's last (stride-16) map
+alone by deconvolution and pooling, then a 1x1 and a 3x3 convolution with LayerNorm per level; p6 is p5
+max-pooled with stride 2. No lateral connections, no top-down path, no activation after the convolutions."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from vis.core.models.det_layers import LayerNorm2d
+
+
+def rescale(dim: int, scale: float, norm: Callable[[int], nn.Module]) -> tuple[nn.Module, int]:
+    """The resampling of one level and its output width: 4x = two 2x2 deconvs (LN + GELU between, D -> D/4),
+    2x = one deconv (D -> D/2), 1x = identity, 0.5x = 2x2 max-pool."""
+    if scale == 4.0:
+        return nn.Sequential(nn.ConvTranspose2d(dim, dim // 2, 2, 2), norm(dim // 2), nn.GELU(),
+                             nn.ConvTranspose2d(dim // 2, dim // 4, 2, 2)), dim // 4
+    if scale == 2.0:
+        return nn.ConvTranspose2d(dim, dim // 2, 2, 2), dim // 2
+    if scale == 1.0:
+        return nn.Identity(), dim
+    if scale == 0.5:
+        return nn.MaxPool2d(2, 2), dim
+    raise ValueError(f"unsupported pyramid scale {scale}")
+
+
+class SimpleFeaturePyramid(nn.Module):
+    """Backbone for torchvision's MaskRCNN: `net` (a trunk returning [B, D, H/16, W/16]) followed by the
+    pyramid; forward returns an OrderedDict p2..p6 of `out_channels` maps (p6 only with `top_block`)."""
+
+    def __init__(self, net: nn.Module, dim: int, out_channels: int = 256, scales: Sequence[float] = (4, 2, 1, 0.5),
+                 norm: Callable[[int], nn.Module] = LayerNorm2d, top_block: bool = True):
+        super().__init__()
+        self.net, self.out_channels, self.top_block = net, out_channels, top_block
+        self.stages = nn.ModuleList()
+        for s in scales:
+            resample, width = rescale(dim, float(s), norm)
+            self.stages.append(nn.Sequential(
+                resample, nn.Conv2d(width, out_channels, 1, bias=False), norm(out_channels),
+                nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False), norm(out_channels),
+            ))
+        self.names = [f"p{round(math.log2(16 / s))}" for s in scales]
+
+    def forward(self, x: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
+        top = self.net(x)
+        out = OrderedDict((name, stage(top)) for name, stage in zip(self.names, self.stages, strict=True))
+        if self.top_block:
+            last = next(reversed(out.values()))
+            out[f"p{int(self.names[-1][1:]) + 1}"] = F.max_pool2d(last, kernel_size=1, stride=2)
+        return out
