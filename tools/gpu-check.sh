@@ -52,3 +52,6 @@ step flip-speedup 300 "$PY" benchmarks/flip_speedup.py --device cuda --sizes b16
     --steps 10 --no-tiny
 step flip-tiny-cuda 120 "$PY" -m vis.flip.pretrain --recipe tiny --tokenizer words --device cuda --epochs 2 \
     --num-workers 4 --output-dir /tmp/vis-gpu-flip
+# vis-rcg: RDM and ADM-style pixel generator at the paper's sizes (RDM 12 x 1536, ADM 256 px): step time and
+# sampling throughput (not yet run on a GPU: no device was lent to the task that added them)
+step rcg-step 240 "$PY" benchmarks/rcg_step.py --paper --batch 16 --steps 50

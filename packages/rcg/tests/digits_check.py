@@ -6,8 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vis.core.data.specs import parse_data_spec
 from vis.core.data.skips import read_batch
+from vis.core.data.specs import parse_data_spec
 from vis.rcg.stages import eval_pipeline
 
 

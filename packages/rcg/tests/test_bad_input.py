@@ -28,7 +28,7 @@ def fails(capsys, entry, *args):
     (cli.train_rdm, ["--sample-steps", "2000", "--encoder", "ENC"], ["--sample-steps"]),
     (cli.train_rdm, ["--ema-decay", "1.0", "--encoder", "ENC"], ["--ema-decay"]),
     (cli.train_pixel, ["--channels", "40", "--encoder", "ENC"], ["--channels", "multiple of 32"]),
-    (cli.train_pixel, ["--input-size", "12", "--channel-mult", "1", "2", "2", "--encoder", "ENC"], ["--input-size"]),
+    (cli.train_pixel, ["--input-size", "10", "--channel-mult", "1", "2", "2", "--encoder", "ENC"], ["--input-size"]),
     (cli.train_pixel, ["--rep-drop-prob", "1.5", "--encoder", "ENC"], ["--rep-drop-prob"]),
     (cli.sample, ["--rdm", "/no/rdm.pt", "--pixel", "ENC"], ["--rdm", "not a file"]),
     (cli.evaluate, ["--samples", "/no/folder", "--encoder", "ENC"], ["--samples", "not a folder"]),

@@ -11,7 +11,7 @@ from vis.rcg import cli
 
 RDM_ARGS = ["--rdm-depth", "2", "--rdm-width", "128", "--epochs", "4", "--fd-every", "1", "--fd-samples", "200",
             "--sample-steps", "25", "--log-every", "11"]
-PIXEL_ARGS = ["--epochs", "1", "--batch-size", "32", "--stop-after-steps", "12", "--log-every", "6",
+PIXEL_ARGS = ["--epochs", "1", "--batch-size", "128", "--log-every", "11",
               "--num-figures", "4", "--sample-steps", "10"]
 
 
@@ -45,8 +45,8 @@ def test_rdm_samples_move_towards_the_real_representations(rdm_run):
 
 
 def test_constant_lr_is_blr_times_batch(rdm_run):
-    lrs = {r["lr/all"] for r in records(rdm_run, "lr/all")}
-    assert lrs == {pytest.approx(1e-5 * 128)}  # the tiny blr x batch 128, never scheduled, not / 256
+    lrs = [r["lr/all"] for r in records(rdm_run, "lr/all")]
+    assert len(lrs) >= 4 and all(lr == pytest.approx(1e-5 * 128) for lr in lrs)  # blr x batch, never / 256
 
 
 def test_sample_and_eval_through_the_commands(rdm_run, pixel_run, encoder_file, tmp_path):
@@ -74,4 +74,4 @@ def test_pixel_checkpoint_holds_ema_and_fake_latent(pixel_run):
     state = torch.load(pixel_run / "checkpoints" / "last.pt", weights_only=True)
     keys = state["model"].keys()
     assert "fake_latent" in keys and "ema.module.fake_latent" in keys and "ema.num_updates" in keys
-    assert int(state["model"]["ema.num_updates"]) == 12
+    assert int(state["model"]["ema.num_updates"]) == 11  # one epoch of 1437 // 128 steps

@@ -87,10 +87,12 @@ class GaussianDiffusion:
     @torch.no_grad()
     def ddim_sample(self, model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], shape: tuple[int, ...],
                     num_steps: int, eta: float = 1.0, generator: torch.Generator | list[torch.Generator] | None = None,
-                    device: torch.device | str = "cpu", x_T: torch.Tensor | None = None) -> torch.Tensor:
+                    device: torch.device | str = "cpu", x_T: torch.Tensor | None = None,
+                    clip_x0: bool = False) -> torch.Tensor:
         """DDIM (Song et al.) from pure noise; sigma_t = eta sqrt((1 - a_prev)/(1 - a) (1 - a / a_prev)). With a
         CPU `generator` (or one per sample) the draw is reproducible on any device. Returns x at the first DDIM
-        step (t = 1)."""
+        step (t = 1). `clip_x0` clamps each x0 estimate to [-1, 1] and recomputes the noise from it (ADM's
+        clip_denoised for pixels; RCG's RDM does not clip)."""
         steps = self.ddim_timesteps(num_steps)
         abar = self.alphas_cumprod
         a_all = abar[steps]
@@ -101,6 +103,9 @@ class GaussianDiffusion:
             a = a_all[i].float().to(device)
             a_prev = a_prev_all[i].float().to(device)
             x0, eps = self.x0_and_eps(model(x, t).float(), x, a)
+            if clip_x0:
+                x0 = x0.clamp(-1, 1)
+                eps = (x - a.sqrt() * x0) / (1 - a).sqrt()
             sigma = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)).sqrt()
             x = a_prev.sqrt() * x0 + (1 - a_prev - sigma**2).clamp(min=0).sqrt() * eps
             if eta > 0:

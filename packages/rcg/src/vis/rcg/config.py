@@ -11,7 +11,7 @@ from vis.core.config import RunConfig, TrainConfig, check
 
 def _file(path: str | None, name: str, what: str) -> None:
     check(path is not None, name, f"is required ({what})", path)
-    check(Path(str(path)).is_file(), name, "is not a file", path)
+    check(Path(str(path)).is_file(), name, f"is not a file ({what})", path)
 
 
 @dataclass

@@ -37,7 +37,8 @@ class PixelGenerator(nn.Module):
     def sample(self, reps: torch.Tensor, steps: int = 250, eta: float = 1.0, cfg: float = 0.0, generator=None,
                use_ema: bool = True) -> torch.Tensor:
         """Images in [0, 1] conditioned on `reps` (None rows are not allowed; pass fake_latent for none).
-        Guidance: e = e_c + cfg (e_c - e_u), e_u with `fake_latent`; cfg 0 is no guidance."""
+        Guidance: e = e_c + cfg (e_c - e_u), e_u with `fake_latent`; cfg 0 is no guidance. Each x0 estimate is
+        clipped to the pixel range, as ADM samples."""
         model = self.ema.module if use_ema else self.denoiser()
         n = reps.shape[0]
 
@@ -49,7 +50,7 @@ class PixelGenerator(nn.Module):
             return e_c + cfg * (e_c - e_u)
 
         x = self.diffusion.ddim_sample(eps, (n, 3, self.img_size, self.img_size), steps, eta, generator,
-                                       reps.device)
+                                       reps.device, clip_x0=True)  # ADM's clip_denoised
         return ((x + 1) / 2).clamp(0, 1)
 
 
