@@ -30,8 +30,8 @@ def runs(shapes, tmp_path_factory) -> dict[str, Path]:
     pretrain.run(["--data", shapes, "--epochs", "2", "--output-dir", root / "pre", *FAST])
     ckpt = root / "pre" / "checkpoints" / "last.pt"
     # fewer epochs than the tiny recipe, and without mixup / RandAugment / erasing, to fit the test budget
-    args = ["--data", shapes, "--finetune", ckpt, "--epochs", "4", "--warmup-epochs", "0.5", "--blr", "2e-2",
-            "--mixup", "0", "--cutmix", "0", "--aa", "None", "--reprob", "0", *FAST]
+    args = ["--data", shapes, "--finetune", ckpt, "--epochs", "6", "--batch-size", "8", "--warmup-epochs", "0.5",
+            "--blr", "2e-2", "--mixup", "0", "--cutmix", "0", "--aa", "None", "--reprob", "0", *FAST]
     finetune.run([*args, "--output-dir", root / "ft"])
     finetune.run([*args, "--shuffle-frames", "--output-dir", root / "control"])
     return {"pre": root / "pre", "ft": root / "ft", "control": root / "control"}

@@ -1,6 +1,6 @@
 """The tiny recipe through the real commands on real MP4 files: the masked loss falls; the fine-tuned
 classifier beats chance (25%) and the same fine-tuning on frame-shuffled clips (which cannot see the
-direction of motion); the multi-view test is at least as accurate as one view; the deflated encoder loads
+direction of the colour fades); the multi-view test is at least as accurate as one view; the deflated encoder loads
 into the image ViT."""
 
 import json
@@ -37,7 +37,9 @@ def test_finetuned_beats_chance_and_the_frame_shuffled_control_and_multiview_hel
     multi = top1(runs["ft"], shapes, ("3", "3"))
     control = top1(runs["control"], shapes, ("3", "3"), "--shuffle-frames")
     print(f"test top-1: 1x1 view {single}, 3x3 views {multi}, frame-shuffled control {control}, chance 25")
-    assert multi > 35 and single > 35  # chance: 25
+    assert single > 35  # chance: 25
+    assert single > control + 8  # the direction of the fades is learned, not only the colour pair
+    assert multi >= single
 
 
 def test_deflated_encoder_loads_into_the_image_vit(runs):

@@ -2,13 +2,15 @@
 
 Each video is 24 frames of 32 x 32 pixels at 30 fps: one or two shapes (square or disc, random size) move
 in a random direction at 1 to 2 pixels per frame, wrapping around the borders, over a still background cut
-from one of scikit-image's photographs, while their colour fades from one colour of a pair to the other.
-The class is the fade: red to blue, blue to red, green to magenta, magenta to green. Any clip shows part of
-the fade, so the class is in every clip, but only in the order of its frames: with the frames shuffled the
-colour pair is left and its order lost (at best 50% accuracy against 25% chance). Splits: 400 train,
-100 val, 100 test, in the Kinetics CSV layout (`train.csv`, `val.csv`, `test.csv` with `<path> <label>`
-lines), encoded by PyAV's bundled MPEG-4 encoder with a keyframe every 8 frames. Generated once into a
-folder and reused.
+from one of scikit-image's photographs, while their colour fades from one colour of a pair to the other
+over 6 frames, then jumps back and fades again (a sawtooth). The class is the fade: red to blue, blue to
+red, green to magenta, magenta to green. Any clip shows several fades, so the class is in every clip, but
+only in the order of its frames: with the frames shuffled the colour pair is left and its order lost (at
+best 50% accuracy against 25% chance). The short period puts the direction into consecutive frames, where
+a 2-frame space-time patch sees it (one fade over the whole video, v2, was not learned by the tiny ViT).
+Splits: 400 train, 100 val, 100 test, in the Kinetics CSV layout (`train.csv`, `val.csv`, `test.csv` with
+`<path> <label>` lines), encoded by PyAV's bundled MPEG-4 encoder with a keyframe every 8 frames. Generated
+once into a folder and reused.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from pathlib import Path
 import numpy as np
 
 SIZE, FRAMES, FPS = 32, 24, 30
+PERIOD = 6  # frames of one fade
 SPLITS = {"train": 400, "val": 100, "test": 100}
 DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))  # (dx, dy): right, left, down, up
 RED, BLUE, GREEN, MAGENTA = (230, 30, 30), (30, 30, 230), (30, 200, 30), (210, 30, 210)
 FADES = ((RED, BLUE), (BLUE, RED), (GREEN, MAGENTA), (MAGENTA, GREEN))  # the classes
-VERSION = "moving-shapes-v2"
+VERSION = "moving-shapes-v3"
 
 
 def default_root() -> Path:
@@ -54,7 +57,7 @@ def _frames(rng: np.random.Generator, label: int, backgrounds: list[np.ndarray])
     video = np.empty((FRAMES, SIZE, SIZE, 3), np.uint8)
     for t in range(FRAMES):
         frame = bg.copy()
-        colour = start + (end - start) * t / (FRAMES - 1)
+        colour = start + (end - start) * (t % PERIOD) / (PERIOD - 1)
         for (x0, y0), speed, r, disc in shapes:
             cx, cy = (x0 + dx * speed * t) % SIZE, (y0 + dy * speed * t) % SIZE
             ddx = np.minimum(np.abs(xx - cx), SIZE - np.abs(xx - cx))  # distances on the torus
