@@ -5,6 +5,8 @@ and summed over ranks."""
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.distributed as dist
 
@@ -47,10 +49,12 @@ class MultiViewMeter:
 
 
 @torch.no_grad()
-def multiview_accuracy(model: torch.nn.Module, dataset, views, batch_size: int, ctx, skips) -> dict[str, float]:
+def multiview_accuracy(model: torch.nn.Module, dataset, views, batch_size: int, ctx, skips,
+                       seed: int | None = None) -> dict[str, float]:
     """Multi-view top-1 / top-5 of a clip classifier on a video dataset: `views` (a ClipSampler with
     temporal x spatial test views) turns each video into [V, C, T, H, W]; each rank takes an interleaved share;
-    unreadable videos are named and counted in `skips` (a vis.core.data.skips.SkipCount)."""
+    unreadable videos are named and counted in `skips` (a vis.core.data.skips.SkipCount). With `seed`, each
+    batch is read under its own seed (for views with random parts, e.g. shuffled frames)."""
     from vis.core.data.skips import read_batch
 
     was_training = model.training
@@ -59,7 +63,10 @@ def multiview_accuracy(model: torch.nn.Module, dataset, views, batch_size: int, 
     ids = list(range(ctx.rank, len(dataset), ctx.world_size))
     for s in range(0, len(ids), batch_size):
         chunk = torch.tensor(ids[s : s + batch_size])
-        x, y, ok, bad = read_batch(dataset, chunk.tolist(), views)
+        with torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext():
+            if seed is not None:
+                torch.manual_seed(seed * 1_000_003 + s)
+            x, y, ok, bad = read_batch(dataset, chunk.tolist(), views)
         skips.add(int(ok.sum()), bad)
         if not ok.any():
             continue

@@ -16,9 +16,9 @@ from typing import Any
 import torch
 
 from vis.core.data import parse_data_spec
-from vis.core.data.skips import SkipCount, read_batch
+from vis.core.data.skips import SkipCount
 from vis.core.dist import start_run
-from vis.core.eval.multiview import MultiViewMeter
+from vis.core.eval.multiview import multiview_accuracy
 from vis.core.logger import format_line
 from vis.mae_st.config import TestConfig
 from vis.mae_st.convert import load_video_classifier, read_video_weights
@@ -36,26 +36,12 @@ def main(cfg: TestConfig) -> dict[str, Any]:
     data = parse_data_spec(cfg.data).dataset(cfg.split)
     model = build_classifier(cfg, data.num_classes)
     load_video_classifier(model, weights, cfg.checkpoint, need_head=True)
-    model.to(ctx.device).eval()
+    model.to(ctx.device)
     views = test_transform(cfg.clip, cfg.input_size, cfg.temporal_views, cfg.spatial_views, cfg.shuffle_frames)
-    meter = MultiViewMeter(len(data), data.num_classes, ctx.device)
     skips = SkipCount(cfg.max_skipped_fraction, cfg.data, "testing")
-    ids = list(range(ctx.rank, len(data), ctx.world_size))
-    for s in range(0, len(ids), cfg.batch_size):
-        chunk = torch.tensor(ids[s : s + cfg.batch_size])
-        with torch.random.fork_rng(devices=[]):  # frame shuffling (the control) is seeded per batch
-            torch.manual_seed(cfg.seed * 1_000_003 + s)
-            x, y, ok, bad = read_batch(data, chunk.tolist(), views)
-        skips.add(int(ok.sum()), bad)
-        if not ok.any():
-            continue
-        x = x[ok].to(ctx.device)
-        if x.ndim == 5:  # one view per video
-            x = x.unsqueeze(1)
-        logits = model(x.flatten(0, 1)).view(x.shape[0], x.shape[1], -1)
-        meter.add(chunk[ok], logits, y[ok])
-    skips.report()
-    result = {"split": cfg.split, "views": f"{cfg.temporal_views}x{cfg.spatial_views}", **meter.summary()}
+    # seeded per batch: frame shuffling (the control) draws the same orders on every run
+    summary = multiview_accuracy(model, data, views, cfg.batch_size, ctx, skips, seed=cfg.seed)
+    result = {"split": cfg.split, "views": f"{cfg.temporal_views}x{cfg.spatial_views}", **summary}
     if ctx.is_main:
         out = Path(cfg.output_dir)
         out.mkdir(parents=True, exist_ok=True)
