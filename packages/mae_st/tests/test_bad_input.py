@@ -5,29 +5,17 @@ given to maest-test end in one line with exit status 2; --help answers without t
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
 
-from vis.core.testing import fails_with_one_line
+from vis.core.testing import broken_kinetics, fails_with_one_line
 from vis.mae_st.cli import pretrain, test, validate
 
-
-def broken_kinetics(shapes: str, root: Path) -> Path:
-    """16 good videos of the moving shapes, a truncated copy of one and a file that does not exist."""
-    src = Path(shapes.split(":", 1)[1])
-    lines = (src / "train.csv").read_text().splitlines()[:16]
-    whole = (src / "train" / "0000.mp4").read_bytes()
-    root.mkdir()
-    (root / "cut.mp4").write_bytes(whole[: len(whole) // 2])
-    rows = [f"{src / line.split()[0]} {line.split()[1]}" for line in lines] + ["cut.mp4 1", "gone/missing.mp4 2"]
-    for split in ("train", "test"):
-        (root / f"{split}.csv").write_text("\n".join(rows) + "\n")
-    return root
+TEST_SPLITS = ("train", "test")  # maest-test reads the test split
 
 
 def test_truncated_and_missing_videos_are_skipped_named_and_counted(tmp_path, shapes, in_process, capsys):
-    data = f"kinetics:{broken_kinetics(shapes, tmp_path / 'k')}"
+    data = f"kinetics:{broken_kinetics(shapes, tmp_path / 'k', splits=TEST_SPLITS)}"
     out = tmp_path / "run"
     _, printed = in_process(pretrain.run, "--data", data, "--depth", "1", "--decoder-depth", "1", "--epochs", "1",
                             "--warmup-epochs", "0", "--batch-size", "6", "--max-skipped-fraction", "0.2",
@@ -47,7 +35,7 @@ def test_truncated_and_missing_videos_are_skipped_named_and_counted(tmp_path, sh
 
 
 def test_testing_skips_and_counts_too(tmp_path, shapes, runs, in_process):
-    data = f"kinetics:{broken_kinetics(shapes, tmp_path / 'k')}"
+    data = f"kinetics:{broken_kinetics(shapes, tmp_path / 'k', splits=TEST_SPLITS)}"
     result, printed = in_process(test.run, "--data", data, "--checkpoint", runs["ft"] / "checkpoints" / "last.pt",
                                  "--output-dir", tmp_path / "t", "--temporal-views", "1", "--spatial-views", "1",
                                  "--max-skipped-fraction", "0.2")

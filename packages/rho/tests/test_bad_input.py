@@ -4,27 +4,13 @@ wrong kind end in one line with exit status 2 and nothing written; --help answer
 
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
 
-from vis.core.testing import fails_with_one_line
+from vis.core.testing import broken_kinetics, fails_with_one_line
 from vis.rho.cli import linprobe, pretrain
 
 SMALL = ["--epochs", "1", "--warmup-epochs", "0", "--num-workers", "0", "--dim", "16", "--mlp-dim", "32"]
-
-
-def broken_kinetics(shapes: str, root: Path) -> Path:
-    """16 good persistent-shapes videos, a truncated copy of one and a file that does not exist."""
-    src = Path(shapes.split(":", 1)[1])
-    lines = (src / "train.csv").read_text().splitlines()[:16]
-    whole = (src / "train" / "0000.mp4").read_bytes()
-    root.mkdir()
-    (root / "cut.mp4").write_bytes(whole[: len(whole) // 2])
-    rows = [f"{src / line.split()[0]} {line.split()[1]}" for line in lines] + ["cut.mp4 1", "gone/missing.mp4 2"]
-    for split in ("train", "val"):
-        (root / f"{split}.csv").write_text("\n".join(rows) + "\n")
-    return root
 
 
 def test_unreadable_videos_are_skipped_named_and_counted_in_pretraining_and_probing(tmp_path, shapes, in_process):

@@ -210,6 +210,21 @@ def corrupt_image_folder(root: Path, train_per_class: int = 9, val_per_class: in
     return Path(root)
 
 
+def broken_kinetics(spec: str, root: Path, splits: tuple[str, ...] = ("train", "val")) -> Path:
+    """A Kinetics-style CSV folder at `root`: 16 good videos of the generated dataset named by `spec` (e.g.
+    "moving-shapes:PATH", "persistent-shapes:PATH"), a truncated copy of one and a file that does not exist,
+    for each of `splits`."""
+    src = Path(spec.split(":", 1)[1])
+    lines = (src / "train.csv").read_text().splitlines()[:16]
+    whole = (src / "train" / "0000.mp4").read_bytes()
+    root.mkdir()
+    (root / "cut.mp4").write_bytes(whole[: len(whole) // 2])
+    rows = [f"{src / line.split()[0]} {line.split()[1]}" for line in lines] + ["cut.mp4 1", "gone/missing.mp4 2"]
+    for split in splits:
+        (root / f"{split}.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
 def assert_corrupt_files_counted(printed: str, out_dir: Path) -> None:
     """What a one-epoch pre-training run on `corrupt_image_folder` (batch 31: three steps read all 93
     training files) must show: each bad file named by training and by the kNN monitor (train and val
