@@ -20,7 +20,7 @@ from vis.core.flops import meta_macs
 from vis.core.models.vit_det import DetViT
 from vis.vitdet.config import DetectorOptions
 from vis.vitdet.model import build_detector
-from vis.vitdet.recipes import det_vit
+from vis.vitdet.recipes import TINY_DET, TINY_VIT, det_vit
 
 # paper Table 3 (ViT-L, relative to window-only): params, train memory, test time
 PAPER = {"window only": (1.00, 1.00, 1.00), "4 global": (1.00, 1.39, 1.16), "all global": (1.00, 3.34, 1.86)}
@@ -41,7 +41,7 @@ def timed(fn, steps: int, device: torch.device) -> float:
 
 
 def trunk_table(args, device, autocast) -> None:
-    vit = det_vit(args.size)
+    vit = TINY_VIT if args.tiny else det_vit(args.size)
     depth = vit.depth
     variants = {"window only": [], "4 global": None, "all global": list(range(depth))}
     rows = {}
@@ -67,7 +67,8 @@ def trunk_table(args, device, autocast) -> None:
         rows[name] = (macs, t_train, t_inf, mem)
         del model
     base = rows["window only"]
-    print(f"ViT-{args.size.upper()} trunk at {args.img} px, window {args.window}, batch {args.batch}, "
+    size = "tiny" if args.tiny else args.size.upper()
+    print(f"ViT-{size} trunk at {args.img} px, window {args.window}, batch {args.batch}, "
           f"{device.type}, {args.precision}, load {os.getloadavg()[0]:.1f}")
     print(f"{'variant':<12} {'GMACs':>8} {'train s':>8} {'infer s':>8} {'mem GB':>7} | ratios: macs train infer "
           f"mem | paper (ViT-L 1024): params mem test-time")
@@ -78,17 +79,18 @@ def trunk_table(args, device, autocast) -> None:
 
 
 def detector_table(args, device, autocast) -> None:
-    vit, det = det_vit("b"), DetectorOptions(checkpoint_blocks=False)
+    vit, det = (TINY_VIT, TINY_DET) if args.tiny else (det_vit("b"), DetectorOptions(checkpoint_blocks=False))
     model = build_detector(vit, dataclasses.replace(det, num_classes=80), args.img).to(device)
     mem, it, inf = README_B["mask_rcnn"]
-    print(f"ViT-B Mask R-CNN at {args.img} px on {device.type} ({args.precision}); README A100: train {mem} GB, "
-          f"{it} s/iter; inference {inf} s/img")
+    print(f"ViT-{'tiny' if args.tiny else 'B'} Mask R-CNN at {args.img} px on {device.type} ({args.precision}); "
+          f"README A100: train {mem} GB, {it} s/iter; inference {inf} s/img")
     for batch in (1, 2):
         images = [torch.rand(3, args.img, args.img, device=device) for _ in range(batch)]
         masks = torch.zeros(3, args.img, args.img, dtype=torch.uint8, device=device)
-        for k in range(3):
-            masks[k, 100 * k : 100 * k + 200, 50 : 250 + 100 * k] = 1
-        boxes = torch.tensor([[50.0, 100 * k, 250 + 100 * k, 100 * k + 200] for k in range(3)], device=device)
+        u = args.img // 10  # three overlapping boxes that scale with the image (100 px apart at 1024)
+        boxes = torch.tensor([[u / 2, u * k, u * (2.5 + k), u * (k + 2)] for k in range(3)], device=device)
+        for k, (x0, y0, x1, y1) in enumerate(boxes.int().tolist()):
+            masks[k, y0:y1, x0:x1] = 1
         labels = torch.tensor([1, 2, 3], device=device)
         targets = [{"boxes": boxes, "labels": labels, "masks": masks}] * batch
         opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
@@ -125,6 +127,7 @@ def main() -> None:
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     ap.add_argument("--detector", action="store_true", help="also time the ViT-B Mask R-CNN")
     ap.add_argument("--no-trunk", action="store_true")
+    ap.add_argument("--tiny", action="store_true", help="the tiny recipe's ViT and heads (a quick check of the script)")
     args = ap.parse_args()
     device = torch.device(args.device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")

@@ -1,17 +1,15 @@
 """The benchmark scripts stay runnable (exercised on CPU with tiny models, in this process; their numbers
 are not tests)."""
 
-import runpy
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from vis.core.testing import run_benchmark as run_script_benchmark
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def run_benchmark(monkeypatch, capsys, name: str, *args: str) -> str:
-    monkeypatch.setattr(sys, "argv", [name, *args])
-    runpy.run_path(str(ROOT / "benchmarks" / name), run_name="__main__")
-    return capsys.readouterr().out
+    return run_script_benchmark(monkeypatch, capsys, BENCHMARKS / name, *args)
 
 
 def test_gpu_mae_benchmark_runs_on_cpu_with_a_tiny_model(monkeypatch, capsys):
@@ -56,3 +54,4 @@ def test_video_decode_benchmark_reports_repeated_sampling(monkeypatch, capsys, t
     out = run_benchmark(monkeypatch, capsys, "video_decode.py", "--data", f"kinetics:{tmp_path}", "--videos", "2",
                         "--repeats", "1", "2")
     assert "pyav" in out and "clips/s" in out
+

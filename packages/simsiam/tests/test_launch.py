@@ -2,18 +2,12 @@
 job trains in the submitted process; the linear probe takes the same launch options to the same SLURM
 request."""
 
-from vis.core.launch import slurm_parameters
-from vis.core.testing import LOCAL_JOB, submitted_log
+from vis.core.testing import assert_same_slurm_request, submits_locally
 from vis.simsiam.cli import linprobe, pretrain
 
 
 def test_nodes_option_submits_runs_and_returns(tmp_path, fast_args, capsys):
-    out = tmp_path / "job"
-    args = [*fast_args, "--stop-after-steps", "3", "--log-every", "1", "--output-dir", str(out), *LOCAL_JOB]
-    result = pretrain.run(args)
-    log = submitted_log(capsys.readouterr().out)
-    assert log.is_file() and log.is_relative_to(out / "slurm")
-    assert "global batch 64" in log.read_text() and result["step"] == 3
-    assert (out / "checkpoints" / "last.pt").is_file()
-    options = [*LOCAL_JOB, "--partition", "p", "--account", "a", "--cpus-per-task", "2"]
-    assert slurm_parameters(linprobe.parse(options).launch) == slurm_parameters(pretrain.parse(options).launch)
+    args = [*fast_args, "--stop-after-steps", "3", "--log-every", "1"]
+    result, log = submits_locally(pretrain, args, tmp_path / "job", capsys)
+    assert "global batch 64" in log and result["step"] == 3
+    assert_same_slurm_request((pretrain, []), (linprobe, []))

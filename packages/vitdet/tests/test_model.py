@@ -123,3 +123,14 @@ def test_presets_follow_the_paper():
     assert b.batch_size * b.launch.nodes * b.launch.gpus_per_node == 64 and b.scale_range == (0.1, 2.0)
     assert (h.epochs, h.layer_decay, h.det.drop_path, h.det.cascade, h.vit_norm_no_decay) == (75, 0.9, 0.5, True, False)
     assert dataclasses.asdict(h.vit) == {"patch_size": 16, "embed_dim": 1280, "depth": 32, "num_heads": 16}
+
+
+@pytest.mark.parametrize("patch", [8, 16])
+def test_pyramid_levels_sit_at_the_strides_the_roi_heads_pool_at(patch):
+    """p2..p6 at strides 4..64 whatever the trunk's patch (stride): RoIAlign uses fixed 1/4..1/32 scales, so a
+    stride-8 trunk with the paper's 4 / 2 / 1 / 0.5 scales would pool every RoI from the wrong place."""
+    from vis.vitdet.pyramid import SimpleFeaturePyramid
+
+    trunk = lambda x: torch.zeros(x.shape[0], 16, x.shape[2] // patch, x.shape[3] // patch)
+    out = SimpleFeaturePyramid(trunk, 16, 8, stride=patch)(torch.zeros(1, 3, 128, 128))
+    assert {k: v.shape[-1] for k, v in out.items()} == {"p2": 32, "p3": 16, "p4": 8, "p5": 4, "p6": 2}

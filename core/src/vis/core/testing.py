@@ -34,6 +34,15 @@ def torchrun(nproc: int, module: str, port: int) -> list[str]:
             "--master-port", str(port), "-m", module]
 
 
+def run_benchmark(monkeypatch, capsys, script: Path, *args: str) -> str:
+    """Run a benchmarks/ script in this process with `args` as its command line; returns what it printed."""
+    import runpy
+
+    monkeypatch.setattr(sys, "argv", [Path(script).name, *args])
+    runpy.run_path(str(script), run_name="__main__")
+    return capsys.readouterr().out
+
+
 def final_weights(out_dir: Path) -> dict[str, torch.Tensor]:
     """The model state of <out_dir>/checkpoints/last.pt (read from its shard folder under FSDP)."""
     from vis.core.convert import read_weights
@@ -245,6 +254,26 @@ def submitted_log(stdout: str) -> Path:
     """The log path a submitting command printed ("submitted job ... log: PATH")."""
     line = next(x for x in stdout.splitlines() if x.startswith("submitted job"))
     return Path(line.split("log: ")[1])
+
+
+def submits_locally(entry, args: list, out: Path, capsys) -> tuple[dict, str]:
+    """Run the entry point `entry` with `args` and LOCAL_JOB: a real submitit submission whose job trains in
+    its own process. Checks that the job's log lies under out/slurm and that it left out/checkpoints/last.pt;
+    returns (what the job returned, the text of its log)."""
+    result = entry.run([*map(str, args), "--output-dir", str(out), *LOCAL_JOB])
+    log = submitted_log(capsys.readouterr().out)
+    assert log.is_file() and log.is_relative_to(Path(out) / "slurm")
+    assert (Path(out) / "checkpoints" / "last.pt").is_file()
+    return result, log.read_text()
+
+
+def assert_same_slurm_request(*entries: tuple) -> None:
+    """Each (entry point, its own required args) turns the same launch options into the same SLURM request."""
+    from vis.core.launch import slurm_parameters
+
+    options = [*LOCAL_JOB, "--partition", "p", "--account", "a", "--cpus-per-task", "2"]
+    requests = [slurm_parameters(entry.parse([*options, *map(str, extra)]).launch) for entry, extra in entries]
+    assert all(r == requests[0] for r in requests), requests
 
 
 def slurm_final_state(job_id: str, timeout: float = 60) -> str:

@@ -27,7 +27,8 @@ def build_trunk(vit: ViTOptions, det: DetectorOptions, img_size: int) -> DetViT:
 
 def build_detector(vit: ViTOptions, det: DetectorOptions, img_size: int) -> MaskRCNN:
     """Mask R-CNN (or Cascade with det.cascade) on a ViT with the simple feature pyramid."""
-    backbone = SimpleFeaturePyramid(build_trunk(vit, det, img_size), vit.embed_dim, det.head_channels)
+    backbone = SimpleFeaturePyramid(build_trunk(vit, det, img_size), vit.embed_dim, det.head_channels,
+                                    stride=vit.patch_size)
     return build_rcnn(backbone, det.num_classes, img_size, det.anchor_sizes, det.fc_dim, cascade=det.cascade,
                       detections_per_img=det.detections_per_img, rois_per_image=det.rois_per_image,
                       rpn_post_nms=det.rpn_post_nms)

@@ -1,6 +1,7 @@
-"""ViTDet's simple feature pyramid: strides 4 / 8 / 16 / 32 built from the trunk's last (stride-16) map
-alone by deconvolution and pooling, then a 1x1 and a 3x3 convolution with LayerNorm per level; p6 is p5
-max-pooled with stride 2. No lateral connections, no top-down path, no activation after the convolutions."""
+"""ViTDet's simple feature pyramid: strides 4 / 8 / 16 / 32 built from the trunk's last map (stride 16 in
+the paper; the patch size in general) alone by deconvolution and pooling, then a 1x1 and a 3x3 convolution
+with LayerNorm per level; p6 is p5 max-pooled with stride 2. No lateral connections, no top-down path, no
+activation after the convolutions."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from vis.core.models.det_layers import LayerNorm2d
 
 def rescale(dim: int, scale: float, norm: Callable[[int], nn.Module]) -> tuple[nn.Module, int]:
     """The resampling of one level and its output width: 4x = two 2x2 deconvs (LN + GELU between, D -> D/4),
-    2x = one deconv (D -> D/2), 1x = identity, 0.5x = 2x2 max-pool."""
+    2x = one deconv (D -> D/2), 1x = identity, 0.5x = 2x2 max-pool, 0.25x = 4x4 max-pool (a stride-8 trunk)."""
     if scale == 4.0:
         return nn.Sequential(nn.ConvTranspose2d(dim, dim // 2, 2, 2), norm(dim // 2), nn.GELU(),
                              nn.ConvTranspose2d(dim // 2, dim // 4, 2, 2)), dim // 4
@@ -25,19 +26,23 @@ def rescale(dim: int, scale: float, norm: Callable[[int], nn.Module]) -> tuple[n
         return nn.ConvTranspose2d(dim, dim // 2, 2, 2), dim // 2
     if scale == 1.0:
         return nn.Identity(), dim
-    if scale == 0.5:
-        return nn.MaxPool2d(2, 2), dim
+    if scale in (0.5, 0.25):
+        return nn.MaxPool2d(round(1 / scale), round(1 / scale)), dim
     raise ValueError(f"unsupported pyramid scale {scale}")
 
 
 class SimpleFeaturePyramid(nn.Module):
-    """Backbone for torchvision's MaskRCNN: `net` (a trunk returning [B, D, H/16, W/16]) followed by the
-    pyramid; forward returns an OrderedDict p2..p6 of `out_channels` maps (p6 only with `top_block`)."""
+    """Backbone for torchvision's MaskRCNN: `net` (a trunk returning [B, D, H/stride, W/stride]) followed by
+    the pyramid; forward returns an OrderedDict p2..p6 of `out_channels` maps (p6 only with `top_block`).
+    The default scales put the levels at strides 4 / 8 / 16 / 32 whatever the trunk's stride, since the
+    RoI heads pool each level at those fixed strides."""
 
-    def __init__(self, net: nn.Module, dim: int, out_channels: int = 256, scales: Sequence[float] = (4, 2, 1, 0.5),
-                 norm: Callable[[int], nn.Module] = LayerNorm2d, top_block: bool = True):
+    def __init__(self, net: nn.Module, dim: int, out_channels: int = 256, stride: int = 16,
+                 scales: Sequence[float] | None = None, norm: Callable[[int], nn.Module] = LayerNorm2d,
+                 top_block: bool = True):
         super().__init__()
         self.net, self.out_channels, self.top_block = net, out_channels, top_block
+        scales = scales or [stride / s for s in (4, 8, 16, 32)]
         self.stages = nn.ModuleList()
         for s in scales:
             resample, width = rescale(dim, float(s), norm)
@@ -45,7 +50,7 @@ class SimpleFeaturePyramid(nn.Module):
                 resample, nn.Conv2d(width, out_channels, 1, bias=False), norm(out_channels),
                 nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False), norm(out_channels),
             ))
-        self.names = [f"p{round(math.log2(16 / s))}" for s in scales]
+        self.names = [f"p{round(math.log2(stride / s))}" for s in scales]
 
     def forward(self, x: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
         top = self.net(x)

@@ -1,0 +1,21 @@
+"""vitdet-train with --nodes submits itself through submitit (its local executor: no SLURM needed) and the
+job trains in the submitted process; vitdet-eval takes the same launch options to the same SLURM request.
+A run killed with kill -9, at a step and inside a checkpoint write, resumes to bitwise the same weights."""
+
+from vis.core.testing import assert_same_slurm_request, kill_9_resumes_bitwise, submits_locally
+from vis.vitdet.cli import evaluate, train
+
+
+def test_nodes_option_submits_runs_and_returns(tmp_path, fast_args, capsys):
+    out = tmp_path / "job"
+    result, log = submits_locally(train, [*fast_args, "--stop-after-steps", "2"], out, capsys)
+    assert "global batch 2" in log and result["step"] == 2
+    assert_same_slurm_request((train, []), (evaluate, ["--checkpoint", out / "checkpoints" / "last.pt"]))
+
+
+def test_kill_9_resumes_bitwise(tmp_path, fast_args, monkeypatch):
+    """AdamW's state, the per-image sampling seeds and the sampler position all come back."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the killed runs are real processes: one thread, as here
+    args = [*fast_args, "--save-every-steps", "2"]
+    kept = kill_9_resumes_bitwise("vitdet-train", train.run, args, tmp_path, 16)
+    assert len(kept) == 1  # the interrupted write left the previous, whole last.pt
