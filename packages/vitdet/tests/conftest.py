@@ -6,10 +6,10 @@ from vis.core.data.shapes_coco import write_split
 
 @pytest.fixture(scope="session")
 def shapes_root(tmp_path_factory):
-    """A small synthetic COCO-format dataset (32 train / 8 val images of 128 px) read as coco:ROOT."""
+    """A small synthetic COCO-format dataset (32 train / 24 val images of 128 px) read as coco:ROOT."""
     root = tmp_path_factory.mktemp("shapes")
     write_split(root, "train", 32, 128, seed=0)
-    write_split(root, "val", 8, 128, seed=1)
+    write_split(root, "val", 24, 128, seed=1)
     return root
 
 
