@@ -1,25 +1,17 @@
 import pytest
-import torch
 
-from vis.core.data.shapes_coco import write_split
+from vis.core.testing import one_torch_thread, small_shapes
 
 
 @pytest.fixture(scope="session")
 def shapes_root(tmp_path_factory):
-    """A small synthetic COCO-format dataset (32 train / 8 val images of 128 px) read as coco:ROOT."""
-    root = tmp_path_factory.mktemp("shapes")
-    write_split(root, "train", 32, 128, seed=0)
-    write_split(root, "val", 8, 128, seed=1)
-    return root
+    return small_shapes(tmp_path_factory.mktemp("shapes"))
 
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """Detection steps are many small ops: one intra-op thread is faster on the loaded 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture
