@@ -103,3 +103,17 @@ def test_layer_scale_and_tap_rule():
         trunk = build_detector(vit_size("vit_base_patch16"), det, 1024).backbone.net
     assert trunk.blocks[0].ls1.gamma.shape == (768,) and trunk.blocks[11].ls2.gamma.shape == (768,)
     assert tap_blocks(4) == (0, 1, 2, 3) and tap_blocks(8) == (1, 3, 5, 7)
+
+
+def test_random_init_is_beits():
+    """trunc-normal(0.02) linears, then block i's attention proj and fc2 divided by sqrt(2 (i + 1))."""
+    from vis.detbench.model import build_trunk
+
+    torch.manual_seed(0)
+    det = BenchDetOptions(window_size=2, pretrain_img_size=64)
+    trunk = build_trunk(ViTOptions(patch_size=16, embed_dim=256, depth=8, num_heads=4), det, 64)
+    for i, blk in enumerate(trunk.blocks):
+        scale = (2 * (i + 1)) ** 0.5
+        assert blk.attn.proj.weight.std() * scale == pytest.approx(0.02, rel=0.05)
+        assert blk.mlp.fc2.weight.std() * scale == pytest.approx(0.02, rel=0.05)
+        assert blk.attn.qkv.weight.std() == pytest.approx(0.02, rel=0.05)
