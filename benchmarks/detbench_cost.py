@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import dataclasses
 import os
-import time
 from collections import OrderedDict
 
 import torch
@@ -23,6 +22,7 @@ import torch.nn as nn
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.rpn import RPNHead
 
+from vis.core.bench import detector_costs
 from vis.core.config import vit_size
 from vis.core.models.det_layers import AlignedMultiScaleRoIAlign
 from vis.detbench.config import BenchDetOptions
@@ -56,18 +56,6 @@ def single_scale(model: nn.Module, det: BenchDetOptions, dim: int, patch: int) -
     return model
 
 
-def timed(fn, steps: int, device: torch.device) -> float:
-    fn()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t) / steps
-
-
 def measure(model: nn.Module, args, device: torch.device, autocast) -> tuple[float, float, float]:
     """(train s/iter, inference s/img, peak train memory GB) for one image per step."""
     img = args.img
@@ -80,25 +68,7 @@ def measure(model: nn.Module, args, device: torch.device, autocast) -> tuple[flo
         boxes.append([x0, y0, x0 + s + k * img // 8, y0 + s])
     targets = [{"boxes": torch.tensor(boxes, dtype=torch.float, device=device),
                 "labels": torch.tensor([1, 2, 3], device=device), "masks": masks}]
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
-
-    def step():
-        model.train()
-        with autocast:
-            loss = sum(model(images, targets).values())
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-
-    def infer():
-        model.eval()
-        with torch.no_grad(), autocast:
-            model(images)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    t_train = timed(step, args.steps, device)
-    mem = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
-    return t_train, timed(infer, args.steps, device), mem
+    return detector_costs(model, images, targets, args.steps, device, autocast)
 
 
 def main() -> None:
