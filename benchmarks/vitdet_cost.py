@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import time
 
 import torch
 
+from vis.core.bench import detector_costs, timed
 from vis.core.flops import meta_macs
 from vis.core.models.vit_det import DetViT
 from vis.vitdet.config import DetectorOptions
@@ -26,18 +26,6 @@ from vis.vitdet.recipes import TINY_DET, TINY_VIT, det_vit
 PAPER = {"window only": (1.00, 1.00, 1.00), "4 global": (1.00, 1.39, 1.16), "all global": (1.00, 3.34, 1.86)}
 # detectron2 projects/ViTDet README, A100: train memory GB (batch 1 / GPU), train s/iter, inference s/img
 README_B = {"mask_rcnn": (10.9, 0.314, 0.079), "cascade": (12.3, 0.362, 0.089)}
-
-
-def timed(fn, steps: int, device: torch.device) -> float:
-    fn()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t) / steps
 
 
 def trunk_table(args, device, autocast) -> None:
@@ -93,25 +81,8 @@ def detector_table(args, device, autocast) -> None:
             masks[k, y0:y1, x0:x1] = 1
         labels = torch.tensor([1, 2, 3], device=device)
         targets = [{"boxes": boxes, "labels": labels, "masks": masks}] * batch
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
-
-        def step():
-            model.train()
-            with autocast:
-                loss = sum(model(images, targets).values())
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-
-        def infer():
-            model.eval()
-            with torch.no_grad(), autocast:
-                model(images)
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-        t_train = timed(step, args.steps, device)
-        mem = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
-        t_inf = timed(infer, args.steps, device) / batch
+        t_train, t_inf, mem = detector_costs(model, images, targets, args.steps, device, autocast)
+        t_inf /= batch
         print(f"batch {batch}: train {t_train:.3f} s/iter, peak memory {mem:.2f} GB; inference {t_inf:.3f} s/img")
 
 

@@ -65,6 +65,13 @@ step vitdet-cost 420 "$PY" benchmarks/vitdet_cost.py --device cuda --size l --im
     --precision bf16 --steps 5 --detector
 step vitdet-tiny-cuda 240 "$PY" -m vis.vitdet.train --recipe tiny --device cuda --epochs 1 --num-workers 4 \
     --output-dir /tmp/vis-gpu-vitdet
+# vis-detbench: cost of the FPN against a single-scale neck and of the shared relative position bias against
+# none, ViT-L Mask R-CNN at 1024 (paper: FPN +5% train / +10% inference / <1% memory; rel-pos +25% / +15% / +15%);
+# the tiny recipe's CUDA path (not yet run on a GPU: no device was lent to the task that added them)
+step detbench-cost 420 "$PY" benchmarks/detbench_cost.py --device cuda --size l --img 1024 --window 14 \
+    --precision bf16 --steps 5
+step detbench-tiny-cuda 240 "$PY" -m vis.detbench.train --recipe tiny --device cuda --epochs 1 --num-workers 4 \
+    --output-dir /tmp/vis-gpu-detbench
 # vis-rcg: RDM and ADM-style pixel generator at the paper's sizes (RDM 12 x 1536, ADM 256 px): step time and
 # sampling throughput (not yet run on a GPU: no device was lent to the task that added them)
 step rcg-step 240 "$PY" benchmarks/rcg_step.py --paper --batch 16 --steps 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -365,3 +366,25 @@ def foreign_modules_code(package: str, own: frozenset[str] = frozenset()) -> str
     heavy = sorted({"av", "pycocotools", "webdataset", "open_clip", "torch_fidelity"} - set(own))
     return (f"import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {set(heavy)!r} or "
             f"(m.startswith('vis.') and m.split('.')[1] not in {{'core', {package!r}}})))")
+
+
+def small_shapes(root: Path) -> Path:
+    """A small synthetic COCO-format detection set under `root` (32 train / 8 val images of 128 px), read as
+    coco:ROOT: what the detection packages' tests train and evaluate on."""
+    from vis.core.data.shapes_coco import write_split
+
+    write_split(root, "train", 32, 128, seed=0)
+    write_split(root, "val", 8, 128, seed=1)
+    return root
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """One intra-op thread inside: detection steps are many small ops, several times faster that way on a
+    loaded 2-core machine (thread contention), and their results do not depend on it."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)

@@ -60,13 +60,15 @@ def build_rcnn(
     rpn_post_nms: int = 1000,
     image_mean: tuple[float, ...] = IMAGENET_MEAN,
     image_std: tuple[float, ...] = IMAGENET_STD,
+    strides: tuple[int, ...] = (4, 8, 16, 32),
 ) -> PerImageRCNN:
     """Mask R-CNN (or Cascade with `cascade=True`) over `backbone`, whose forward returns an ordered dict of
     maps p2..p6 with `backbone.out_channels` channels; the RPN uses all of them, RoI heads the first four.
 
     RPN: IoU 0.3 / 0.7, 256 anchors at 50% positives, NMS 0.7, top 2000 (train) / 1000 (test) per level
     before NMS and `rpn_post_nms` (1000) after; RoI: `rois_per_image` (512) per image at 25% positives,
-    IoU 0.5, box weights (10, 10, 5, 5). The paper's values are the defaults."""
+    IoU 0.5, box weights (10, 10, 5, 5); `strides` of p2..p5 for the RoI pooling. The paper's values are the
+    defaults."""
     c = backbone.out_channels
     levels = ["p2", "p3", "p4", "p5"]
     anchors = AnchorGenerator(tuple((s,) for s in anchor_sizes), ((0.5, 1.0, 2.0),) * len(anchor_sizes))
@@ -76,11 +78,11 @@ def build_rcnn(
         rpn_pre_nms_top_n_train=2000, rpn_pre_nms_top_n_test=1000, rpn_post_nms_top_n_train=rpn_post_nms,
         rpn_post_nms_top_n_test=rpn_post_nms, rpn_nms_thresh=0.7, rpn_fg_iou_thresh=0.7, rpn_bg_iou_thresh=0.3,
         rpn_batch_size_per_image=256, rpn_positive_fraction=0.5,
-        box_roi_pool=AlignedMultiScaleRoIAlign(levels, 7, 0), box_head=box_head(c, fc_dim, norm),
+        box_roi_pool=AlignedMultiScaleRoIAlign(levels, 7, 0, strides), box_head=box_head(c, fc_dim, norm),
         box_predictor=FastRCNNPredictor(fc_dim, num_classes + 1), box_score_thresh=score_thresh,
         box_nms_thresh=0.5, box_detections_per_img=detections_per_img, box_fg_iou_thresh=0.5,
         box_bg_iou_thresh=0.5, box_batch_size_per_image=rois_per_image, box_positive_fraction=0.25,
-        mask_roi_pool=AlignedMultiScaleRoIAlign(levels, 14, 0),
+        mask_roi_pool=AlignedMultiScaleRoIAlign(levels, 14, 0, strides),
         mask_head=MaskRCNNHeads(c, [c] * 4, 1, norm_layer=norm),
         mask_predictor=MaskRCNNPredictor(c, c, num_classes + 1),
     )

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from timm.layers import trunc_normal_
 from torch.utils.checkpoint import checkpoint
 
+from vis.core.models.rel_bias import SharedRelPosBias
 from vis.core.models.window_attn import WindowBlock
 
 
@@ -39,13 +40,16 @@ class DetViT(nn.Module):
     """ViT trunk for detection; forward returns the last map [B, C, H/p, W/p] (stride p).
 
     Blocks in `global_blocks` attend globally, the others within `window_size` windows (0: all global).
-    `checkpoint_blocks` recomputes each block's activations in the backward pass (memory at 1024 px)."""
+    Relative positions: decomposed tables per block (`use_rel_pos`, ViTDet) and / or BEiT-style bias tables
+    (`shared_rel_bias`, BenchDet): one `rel_bias_window` shared by all window blocks, one `rel_bias_global`
+    shared by all global blocks. `init_values` adds layer scale. `checkpoint_blocks` recomputes each block's
+    activations in the backward pass (memory at 1024 px)."""
 
     def __init__(self, img_size: int = 1024, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 768,
                  depth: int = 12, num_heads: int = 12, mlp_ratio: float = 4.0, qkv_bias: bool = True,
                  drop_path_rate: float = 0.0, window_size: int = 14, global_blocks: Sequence[int] | None = None,
                  use_rel_pos: bool = True, pretrain_img_size: int = 224, pretrain_use_cls_token: bool = True,
-                 checkpoint_blocks: bool = False):
+                 checkpoint_blocks: bool = False, shared_rel_bias: bool = False, init_values: float | None = None):
         super().__init__()
         self.patch_size, self.embed_dim, self.checkpoint_blocks = patch_size, embed_dim, checkpoint_blocks
         self.global_blocks = tuple(global_block_indices(depth) if global_blocks is None else global_blocks)
@@ -58,9 +62,13 @@ class DetViT(nn.Module):
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
         self.blocks = nn.ModuleList(
             WindowBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, dpr[i],
-                        0 if i in self.global_blocks else window_size, use_rel_pos, grid)
+                        0 if i in self.global_blocks else window_size, use_rel_pos, grid, init_values)
             for i in range(depth)
         )
+        sizes = {b.window_size for b in self.blocks}
+        self.rel_bias_window = SharedRelPosBias((window_size, window_size), num_heads) \
+            if shared_rel_bias and window_size in sizes and window_size else None
+        self.rel_bias_global = SharedRelPosBias(grid, num_heads) if shared_rel_bias and 0 in sizes else None
         trunc_normal_(self.pos_embed, std=0.02)
         self.apply(_init)
 
@@ -72,17 +80,23 @@ class DetViT(nn.Module):
         x = self.patch_embed.proj(x).permute(0, 2, 3, 1)
         return x + resize_abs_pos(self.pos_embed, self.has_cls, x.shape[1:3])
 
-    def _run(self, blk: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _run(self, blk: nn.Module, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         if self.checkpoint_blocks and self.training and torch.is_grad_enabled():
-            return checkpoint(blk, x, use_reentrant=False)
-        return blk(x)
+            return checkpoint(blk, x, bias, use_reentrant=False)
+        return blk(x, bias)
 
     def forward_intermediates(self, x: torch.Tensor, indices: Sequence[int]) -> list[torch.Tensor]:
         """Outputs [B, C, H, W] of the blocks in `indices` (negative counts from the end)."""
         wanted = {i % len(self.blocks) for i in indices}
         x, out = self.embed(x), []
+        if self.rel_bias_global is not None and tuple(x.shape[1:3]) != self.rel_bias_global.size:
+            raise ValueError(f"a {tuple(x.shape[1:3])} map, but the global bias table is for "
+                             f"{self.rel_bias_global.size}: build the trunk for this image size")
+        # each shared table is expanded once per forward, not once per block
+        biases = {0: self.rel_bias_global() if self.rel_bias_global is not None else None,
+                  1: self.rel_bias_window() if self.rel_bias_window is not None else None}
         for i, blk in enumerate(self.blocks[: max(wanted) + 1]):
-            x = self._run(blk, x)
+            x = self._run(blk, x, biases[int(blk.window_size > 0)])
             if i in wanted:
                 out.append(x.permute(0, 3, 1, 2))
         return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from timm.layers import DropPath, Mlp
+from timm.layers import DropPath, LayerScale, Mlp
 
 LayerNorm = nn.LayerNorm
 
@@ -72,25 +72,27 @@ class RelPosAttention(nn.Module):
             self.rel_pos_h = nn.Parameter(torch.zeros(2 * input_size[0] - 1, dim // num_heads))
             self.rel_pos_w = nn.Parameter(torch.zeros(2 * input_size[1] - 1, dim // num_heads))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        """`bias`: an extra additive bias [heads, h*w, h*w] (a shared BEiT-style table)."""
         b, h, w, c = x.shape
-        qkv = self.qkv(x).reshape(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.reshape(3, b * self.num_heads, h * w, -1).unbind(0)
-        bias = None
+        q, k, v = self.qkv(x).reshape(b, h * w, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
         if self.use_rel_pos:
-            bias = decomposed_rel_pos(q, self.rel_pos_h, self.rel_pos_w, (h, w), (h, w)).to(q.dtype)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            rel = decomposed_rel_pos(q.reshape(b * self.num_heads, h * w, -1), self.rel_pos_h, self.rel_pos_w,
+                                     (h, w), (h, w)).view(b, self.num_heads, h * w, h * w)
+            bias = rel if bias is None else rel + bias
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=None if bias is None else bias.to(q.dtype))
         out = out.view(b, self.num_heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, c)
         return self.proj(out)
 
 
 class WindowBlock(nn.Module):
     """Pre-norm block on [B, H, W, C]: x + DropPath(Attn(LN(x))) with attention inside windows of
-    `window_size` (0: global), then x + DropPath(MLP(LN(x))); no layer scale."""
+    `window_size` (0: global), then x + DropPath(MLP(LN(x))); with `init_values`, layer scale (timm's `ls1` /
+    `ls2`, BEiT's gamma_1 / gamma_2) on both branches."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True,
                  drop_path: float = 0.0, window_size: int = 0, use_rel_pos: bool = False,
-                 input_size: tuple[int, int] | None = None):
+                 input_size: tuple[int, int] | None = None, init_values: float | None = None):
         super().__init__()
         self.window_size = window_size
         self.norm1 = LayerNorm(dim, eps=1e-6)
@@ -99,14 +101,17 @@ class WindowBlock(nn.Module):
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = LayerNorm(dim, eps=1e-6)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=nn.GELU)
+        self.ls1 = LayerScale(dim, init_values) if init_values else nn.Identity()
+        self.ls2 = LayerScale(dim, init_values) if init_values else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        """`bias`: a shared relative position bias [heads, N, N] over one window (or the whole map)."""
         shortcut, x = x, self.norm1(x)
         if self.window_size:
             size = x.shape[1:3]
             x, padded = window_partition(x, self.window_size)
-            x = window_unpartition(self.attn(x), self.window_size, padded, size)
+            x = window_unpartition(self.attn(x, bias), self.window_size, padded, size)
         else:
-            x = self.attn(x)
-        x = shortcut + self.drop_path(x)
-        return x + self.drop_path(self.mlp(self.norm2(x)))
+            x = self.attn(x, bias)
+        x = shortcut + self.drop_path(self.ls1(x))
+        return x + self.drop_path(self.ls2(self.mlp(self.norm2(x))))

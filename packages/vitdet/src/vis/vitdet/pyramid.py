@@ -14,21 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vis.core.models.det_layers import LayerNorm2d
-
-
-def rescale(dim: int, scale: float, norm: Callable[[int], nn.Module]) -> tuple[nn.Module, int]:
-    """The resampling of one level and its output width: 4x = two 2x2 deconvs (LN + GELU between, D -> D/4),
-    2x = one deconv (D -> D/2), 1x = identity, 0.5x = 2x2 max-pool, 0.25x = 4x4 max-pool (a stride-8 trunk)."""
-    if scale == 4.0:
-        return nn.Sequential(nn.ConvTranspose2d(dim, dim // 2, 2, 2), norm(dim // 2), nn.GELU(),
-                             nn.ConvTranspose2d(dim // 2, dim // 4, 2, 2)), dim // 4
-    if scale == 2.0:
-        return nn.ConvTranspose2d(dim, dim // 2, 2, 2), dim // 2
-    if scale == 1.0:
-        return nn.Identity(), dim
-    if scale in (0.5, 0.25):
-        return nn.MaxPool2d(round(1 / scale), round(1 / scale)), dim
-    raise ValueError(f"unsupported pyramid scale {scale}")
+from vis.core.models.fpn import resample
 
 
 class SimpleFeaturePyramid(nn.Module):
@@ -45,9 +31,9 @@ class SimpleFeaturePyramid(nn.Module):
         scales = scales or [stride / s for s in (4, 8, 16, 32)]
         self.stages = nn.ModuleList()
         for s in scales:
-            resample, width = rescale(dim, float(s), norm)
+            resampled, width = resample(dim, float(s), norm)
             self.stages.append(nn.Sequential(
-                resample, nn.Conv2d(width, out_channels, 1, bias=False), norm(out_channels),
+                resampled, nn.Conv2d(width, out_channels, 1, bias=False), norm(out_channels),
                 nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False), norm(out_channels),
             ))
         self.names = [f"p{round(math.log2(stride / s))}" for s in scales]

@@ -1,0 +1,21 @@
+import pytest
+
+from vis.core.testing import one_torch_thread, small_shapes
+
+
+@pytest.fixture(scope="session")
+def shapes_root(tmp_path_factory):
+    return small_shapes(tmp_path_factory.mktemp("shapes"))
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with one_torch_thread():
+        yield
+
+
+@pytest.fixture
+def fast_args(shapes_root) -> list[str]:
+    """The tiny recipe on the small dataset: batch 2, every step logged."""
+    return ["--recipe", "tiny", "--data", f"coco:{shapes_root}", "--batch-size", "2", "--epochs", "1",
+            "--num-workers", "0", "--log-every", "1", "--rois-per-image", "32"]
