@@ -11,6 +11,7 @@ from vis.core.testing import (
     assert_same_slurm_request,
     final_weights,
     kill_9_resumes_bitwise,
+    one_torch_thread,
     run_script,
     submits_locally,
     torchrun,
@@ -28,10 +29,8 @@ def one_thread(monkeypatch):
     """One intra-op thread here and in the processes this test starts: the killed runs are real processes,
     and float sums over another number of threads differ in their last bits."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 def test_rdm_kill_9_resumes_bitwise(tmp_path, encoder_file, one_thread):

@@ -15,8 +15,8 @@ from vis.vitdet.recipes import tiny
 STEPS_ARGS = ["--epochs", "20", "--batch-size", "4", "--eval-every", "20", "--num-workers", "0", "--log-every", "40"]
 
 
-def test_tiny_recipe_beats_zero_steps(tmp_path, shapes_root, in_process):
-    data = ["--recipe", "tiny", "--data", f"coco:{shapes_root}"]
+def test_tiny_recipe_beats_zero_steps(tmp_path, tiny_root, in_process):
+    data = ["--recipe", "tiny", "--data", f"coco:{tiny_root}"]
     out = tmp_path / "run"
     in_process(train.run, *data, *STEPS_ARGS, "--output-dir", out)
     written = json.loads((out / "checkpoints" / "coco_eval_epoch19.json").read_text())

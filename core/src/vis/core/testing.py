@@ -368,13 +368,13 @@ def foreign_modules_code(package: str, own: frozenset[str] = frozenset()) -> str
             f"(m.startswith('vis.') and m.split('.')[1] not in {{'core', {package!r}}})))")
 
 
-def small_shapes(root: Path) -> Path:
-    """A small synthetic COCO-format detection set under `root` (32 train / 8 val images of 128 px), read as
-    coco:ROOT: what the detection packages' tests train and evaluate on."""
+def small_shapes(root: Path, val: int = 8) -> Path:
+    """A small synthetic COCO-format detection set under `root` (32 train / `val` val images of 128 px), read
+    as coco:ROOT: what the detection packages' tests train and evaluate on."""
     from vis.core.data.shapes_coco import write_split
 
     write_split(root, "train", 32, 128, seed=0)
-    write_split(root, "val", 8, 128, seed=1)
+    write_split(root, "val", val, 128, seed=1)
     return root
 
 
