@@ -59,11 +59,12 @@ def rdm_tiny() -> RdmConfig:
 def pixel_tiny() -> PixelConfig:
     """Digits at 8 px (scikit-learn's native resolution; the encoder sees them resized back to 32): a U-Net
     of 32 channels, multipliers (1, 2), 1 residual block per level, attention at 4 px, 1000-step schedule,
-    batch 64, lr 2e-3 on a cosine, EMA 0.999, 30 epochs; figures with 50 DDIM steps."""
+    batch 64, lr 5e-3 (blr 2e-2) on a cosine, EMA 0.999, 120 epochs (2,640 steps: the digits classifier's
+    accuracy on conditioned samples still rose from 30 to 120 epochs); figures with 50 DDIM steps."""
     return PixelConfig(
         output_dir="output/rcg-pixel-tiny", encoder=TINY_ENCODER, input_size=8, flip=False, channels=32,
-        channel_mult=(1, 2), num_res_blocks=1, attention_resolutions=(4,), head_channels=32, epochs=30,
-        batch_size=64, blr=8e-3, weight_decay=0.0, ema_decay=0.999, sample_steps=50, save_every=5, log_every=10,
+        channel_mult=(1, 2), num_res_blocks=1, attention_resolutions=(4,), head_channels=32, epochs=120,
+        batch_size=64, blr=2e-2, weight_decay=0.0, ema_decay=0.999, sample_steps=50, save_every=20, log_every=50,
         **CPU,
     )
 
