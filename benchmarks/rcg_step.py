@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import torch
 
+from vis.core.bench import timed
 from vis.rcg.generator import PixelGenerator
 from vis.rcg.rdm import RDM
-
-
-def timed(fn, repeats: int, device: torch.device) -> float:
-    fn()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / repeats
 
 
 def main() -> None:
