@@ -2,15 +2,12 @@
 job trains in the submitted process; vitdet-eval takes the same launch options to the same SLURM request.
 A run killed with kill -9, at a step and inside a checkpoint write, resumes to bitwise the same weights."""
 
-from vis.core.testing import assert_same_slurm_request, kill_9_resumes_bitwise, submits_locally
+from vis.core.testing import detector_submits_locally, kill_9_resumes_bitwise
 from vis.vitdet.cli import evaluate, train
 
 
 def test_nodes_option_submits_runs_and_returns(tmp_path, fast_args, capsys):
-    out = tmp_path / "job"
-    result, log = submits_locally(train, [*fast_args, "--stop-after-steps", "2"], out, capsys)
-    assert "global batch 2" in log and result["step"] == 2
-    assert_same_slurm_request((train, []), (evaluate, ["--checkpoint", out / "checkpoints" / "last.pt"]))
+    detector_submits_locally(train, evaluate, fast_args, tmp_path / "job", capsys)
 
 
 def test_kill_9_resumes_bitwise(tmp_path, fast_args, monkeypatch):

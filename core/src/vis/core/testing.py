@@ -277,6 +277,14 @@ def assert_same_slurm_request(*entries: tuple) -> None:
     assert all(r == requests[0] for r in requests), requests
 
 
+def detector_submits_locally(train, evaluate, fast_args: list, out: Path, capsys) -> None:
+    """A detection package's train entry point with --nodes (two steps of batch 2 through submitit's local
+    executor) and its eval entry point asking for the same SLURM request."""
+    result, log = submits_locally(train, [*fast_args, "--stop-after-steps", "2"], out, capsys)
+    assert "global batch 2" in log and result["step"] == 2
+    assert_same_slurm_request((train, []), (evaluate, ["--checkpoint", Path(out) / "checkpoints" / "last.pt"]))
+
+
 def slurm_final_state(job_id: str, timeout: float = 60) -> str:
     """A SLURM job's state in the accounting once it is final (results arrive before accounting catches up);
     for an array job, the distinct states of its elements, sorted and joined by spaces."""
