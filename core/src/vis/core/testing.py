@@ -285,6 +285,22 @@ def detector_submits_locally(train, evaluate, fast_args: list, out: Path, capsys
     assert_same_slurm_request((train, []), (evaluate, ["--checkpoint", Path(out) / "checkpoints" / "last.pt"]))
 
 
+def detector_two_processes_match_one(script: str, module: str, run, args: list, out: Path, env: dict,
+                                     port: int) -> None:
+    """Two steps of a detection entry point as 2 gloo processes with one image each against one process with
+    two: the logged losses ("loss" is averaged over the ranks) agree to 1e-4 relative, the float32 rounding of
+    DDP averaging the gradients in another order."""
+    proc = run_script(script, *args, "--stop-after-steps", "2", "--batch-size", "1", "--output-dir", out / "two",
+                      env=env, launcher=torchrun(2, module, port))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "world size 2 = global batch 2" in proc.stdout + proc.stderr
+    run([*map(str, args), "--stop-after-steps", "2", "--batch-size", "2", "--output-dir", str(out / "one")])
+    losses = [[r["loss"] for r in map(json.loads, (out / d / "log.jsonl").read_text().splitlines()) if "loss" in r]
+              for d in ("one", "two")]
+    assert len(losses[0]) == len(losses[1]) == 2
+    torch.testing.assert_close(torch.tensor(losses[1]), torch.tensor(losses[0]), rtol=1e-4, atol=0)
+
+
 def slurm_final_state(job_id: str, timeout: float = 60) -> str:
     """A SLURM job's state in the accounting once it is final (results arrive before accounting catches up);
     for an array job, the distinct states of its elements, sorted and joined by spaces."""
