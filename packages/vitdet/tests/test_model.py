@@ -7,11 +7,12 @@ import dataclasses
 import pytest
 import torch
 
+from vis.core.det_train import count, detector_groups
 from vis.core.flops import meta_macs
 from vis.core.models.vit_det import DetViT, global_block_indices
 from vis.core.models.window_attn import rel_pos_table, window_partition, window_unpartition
 from vis.vitdet.config import DetectorOptions
-from vis.vitdet.model import count, detector_groups, meta_detector
+from vis.vitdet.model import meta_detector
 from vis.vitdet.recipes import det_vit
 
 # reference section 5 (computed): full model, trunk, pyramid (M parameters)

@@ -7,13 +7,16 @@ import torch
 import torch.nn as nn
 from torchvision.transforms import v2
 
+from vis.core.data import SeededDataset
 from vis.core.data.skips import SkipCount
-from vis.core.data.specs import DataSpec
-from vis.core.dist import DistContext
+from vis.core.data.specs import DataSpec, parse_data_spec
+from vis.core.dist import DistContext, start_run
 from vis.core.eval.knn import extract_features
 from vis.core.models import per_sample_noise
 from vis.core.models.diffusion import per_sample_normal, per_sample_steps
 from vis.core.optim import uniform_groups
+from vis.rcg.config import StageConfig
+from vis.rcg.encoder import RepEncoder, load_encoder
 
 
 def train_pipeline(size: int, flip: bool) -> v2.Compose:
@@ -26,6 +29,16 @@ def train_pipeline(size: int, flip: bool) -> v2.Compose:
 def eval_pipeline(size: int) -> v2.Compose:
     """Resize(size) -> CenterCrop(size), pixels in [0, 1] (the real images generated ones are compared with)."""
     return v2.Compose([v2.Resize(size, antialias=True), v2.CenterCrop(size), v2.ToDtype(torch.float32, scale=True)])
+
+
+def start_stage(cfg: StageConfig) -> tuple[DistContext, DataSpec, RepEncoder, SeededDataset]:
+    """What both generator stages start from: the run context, the data, the frozen encoder on the device and
+    the train split under RCG's augmentation."""
+    ctx = start_run(cfg.device, cfg.seed)
+    spec = parse_data_spec(cfg.data)
+    encoder = load_encoder(str(cfg.encoder)).to(ctx.device)
+    train = SeededDataset(spec.dataset("train"), train_pipeline(cfg.input_size, cfg.flip), cfg.seed)
+    return ctx, spec, encoder, train
 
 
 def split_of(spec: DataSpec, prefer: str = "val") -> str:

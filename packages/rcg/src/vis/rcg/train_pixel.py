@@ -15,13 +15,10 @@ from typing import Any
 
 import torch
 
-from vis.core.data import SeededDataset, parse_data_spec
 from vis.core.data.skips import readable_samples
-from vis.core.dist import start_run
 from vis.core.engine import Task, Trainer
 from vis.core.viz import save_image_grid
 from vis.rcg.config import PixelConfig
-from vis.rcg.encoder import load_encoder
 from vis.rcg.generator import PixelGenerator
 from vis.rcg.stages import (
     diffusion_draws,
@@ -29,7 +26,7 @@ from vis.rcg.stages import (
     index_generators,
     rep_drop_mask,
     split_of,
-    train_pipeline,
+    start_stage,
 )
 
 log = logging.getLogger("vis")
@@ -45,10 +42,7 @@ def build_generator(cfg: PixelConfig, rep_dim: int) -> PixelGenerator:
 
 
 def main(cfg: PixelConfig) -> dict[str, Any]:
-    ctx = start_run(cfg.device, cfg.seed)
-    spec = parse_data_spec(cfg.data)
-    encoder = load_encoder(str(cfg.encoder)).to(ctx.device)
-    train = SeededDataset(spec.dataset("train"), train_pipeline(cfg.input_size, cfg.flip), cfg.seed)
+    ctx, spec, encoder, train = start_stage(cfg)
     model = build_generator(cfg, encoder.rep_dim)
 
     def forward(m: torch.nn.Module, batch: dict[str, Any]) -> dict[str, torch.Tensor]:

@@ -16,15 +16,14 @@ from typing import Any
 
 import torch
 
-from vis.core.data import SeededDataset, parse_data_spec
 from vis.core.data.skips import SkipCount
-from vis.core.dist import DistContext, start_run
+from vis.core.dist import DistContext
 from vis.core.engine import Task, Trainer
 from vis.core.eval.generative import feature_fd, generate_sharded
 from vis.rcg.config import RdmConfig
-from vis.rcg.encoder import RepEncoder, load_encoder
+from vis.rcg.encoder import RepEncoder
 from vis.rcg.rdm import RDM
-from vis.rcg.stages import constant_lr_groups, diffusion_draws, index_generators, real_reps, split_of, train_pipeline
+from vis.rcg.stages import constant_lr_groups, diffusion_draws, index_generators, real_reps, split_of, start_stage
 
 log = logging.getLogger("vis")
 
@@ -62,10 +61,7 @@ class RepFD:
 
 
 def main(cfg: RdmConfig) -> dict[str, Any]:
-    ctx = start_run(cfg.device, cfg.seed)
-    spec = parse_data_spec(cfg.data)
-    encoder = load_encoder(str(cfg.encoder)).to(ctx.device)
-    train = SeededDataset(spec.dataset("train"), train_pipeline(cfg.input_size, cfg.flip), cfg.seed)
+    ctx, spec, encoder, train = start_stage(cfg)
     model = build_rdm(cfg, encoder.rep_dim)
     monitor = RepFD(cfg, encoder, spec, ctx)
 

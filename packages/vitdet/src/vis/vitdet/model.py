@@ -7,7 +7,6 @@ import torch
 from torchvision.models.detection import MaskRCNN
 
 from vis.core.config import ViTOptions
-from vis.core.det_train import count, detector_groups  # noqa: F401 (re-exported: this paper's rules)
 from vis.core.models.rcnn import build_rcnn
 from vis.core.models.vit_det import DetViT
 from vis.vitdet.config import DetectorOptions
