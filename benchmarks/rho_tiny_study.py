@@ -1,11 +1,11 @@
 """The rho-video tiny study: each objective pre-trained on the persistent-shapes MP4s through rho-pretrain,
 then linear-probed through rho-linprobe (multi-view test, 3 temporal views), against a random-initialised
-backbone probed the same way, and BYOL at rho = 1 against rho = 2 (the paper's direction).
+backbone probed the same way, and BYOL at rho = 1 against rho = 2 (the paper's direction) for every seed.
 
     uv run python benchmarks/rho_tiny_study.py [--methods moco byol simclr swav] [--out output/rho-study]
-        [--epochs 20] [--probe-epochs 20] [--seed 0]
+        [--epochs 40] [--probe-epochs 20] [--seeds 0 1 2]
 
-Prints one row per run: final linear-probe top-1 (val, 60 videos) and the wall time of each stage.
+Prints one row per run: final linear-probe top-1 (val, 180 videos) and the wall time of each stage.
 Every run is one command (printed), so any row can be rerun alone.
 """
 
@@ -43,24 +43,25 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--methods", nargs="+", default=["moco", "byol", "simclr", "swav"])
     p.add_argument("--out", default="output/rho-study")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--probe-epochs", type=int, default=20)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="every seed runs BYOL at rho 1 and 2")
     a = p.parse_args()
-    out = Path(a.out)
-    rows = [("random init", "-", *probe(out / "probe-random", None, a.probe_epochs, a.seed), 0.0)]
-    runs = [(m, 2) for m in a.methods] + ([("byol", 1)] if "byol" in a.methods else [])
-    for method, rho in runs:
-        pre = out / f"{method}-rho{rho}"
+    out, first = Path(a.out), a.seeds[0]
+    rows = [("random init", "-", first, *probe(out / "probe-random", None, a.probe_epochs, first), 0.0)]
+    runs = [(m, 2, first) for m in a.methods if m != "byol"]
+    runs += [("byol", rho, seed) for seed in a.seeds for rho in (2, 1)] if "byol" in a.methods else []
+    for method, rho, seed in runs:
+        pre = out / f"{method}-rho{rho}-seed{seed}"
         t_pre = run([str(BIN / "rho-pretrain"), "--recipe", "tiny", "--method", method, "--rho", str(rho),
-                     "--epochs", str(a.epochs), "--output-dir", str(pre), "--seed", str(a.seed)])
-        top1, t_probe = probe(out / f"probe-{method}-rho{rho}", pre / "checkpoints" / "last.pt", a.probe_epochs, a.seed)
-        rows.append((method, str(rho), top1, t_probe, t_pre))
+                     "--epochs", str(a.epochs), "--output-dir", str(pre), "--seed", str(seed)])
+        top1, t_probe = probe(out / f"probe-{pre.name}", pre / "checkpoints" / "last.pt", a.probe_epochs, seed)
+        rows.append((method, str(rho), seed, top1, t_probe, t_pre))
         print(rows[-1], flush=True)
-    print(f"\n| backbone | rho | linear top-1 (%) | pre-train s | probe s |  (load {os.getloadavg()[0]:.1f})")
-    print("|---|---|---|---|---|")
-    for name, rho, top1, t_probe, t_pre in rows:
-        print(f"| {name} | {rho} | {top1:.1f} | {t_pre:.0f} | {t_probe:.0f} |")
+    print(f"\n| backbone | rho | seed | linear top-1 (%) | pre-train s | probe s |  (load {os.getloadavg()[0]:.1f})")
+    print("|---|---|---|---|---|---|")
+    for name, rho, seed, top1, t_probe, t_pre in rows:
+        print(f"| {name} | {rho} | {seed} | {top1:.1f} | {t_pre:.0f} | {t_probe:.0f} |")
 
 
 if __name__ == "__main__":
