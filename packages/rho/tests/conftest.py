@@ -1,8 +1,5 @@
 """Shared by the vis-rho tests: the persistent-shapes MP4s (written once per session), tiny configs, clips."""
 
-import json
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -10,10 +7,6 @@ from vis.core.data.persistent_shapes import generate
 from vis.rho.recipes import tiny
 
 FAST = ["--num-workers", "2", "--log-every", "5"]
-
-
-def records(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (Path(out) / "log.jsonl").read_text().splitlines()]
 
 
 def tiny_config(method: str, rho: int = 2, **kw):
